@@ -1,0 +1,1 @@
+"""Back end: render the laid-out IR as formulas and write the workbook."""

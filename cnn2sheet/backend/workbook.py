@@ -1,0 +1,110 @@
+"""Write the laid-out program as one .xlsx workbook, atomically."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xlsxwriter
+
+from cnn2sheet.backend.render import Renderer
+from cnn2sheet.errors import TargetLimitError, WorkbookError
+from cnn2sheet.formula import ast
+from cnn2sheet.formula.printer import cell_address, quote_sheet, to_formula
+from cnn2sheet.ir import Program
+from cnn2sheet.layout import Layout, Placement
+from cnn2sheet.targets import Target
+
+log = logging.getLogger(__name__)
+
+
+def write_workbook(
+    program: Program, layout: Layout, values: np.ndarray, path: str | os.PathLike, target: Target
+) -> Path:
+    """Write ``program`` to ``path``; a failure leaves no file and any old file untouched."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"output '{path}' must end in .xlsx")
+    if not path.parent.exists():
+        raise WorkbookError(f"cannot write '{path}': folder '{path.parent}' does not exist")
+
+    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
+    os.close(handle)
+    try:
+        _write(program, layout, values, temp, target)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    log.debug("wrote %s", path)
+    return path
+
+
+def range_text(layout: Layout, placement: Placement) -> str:
+    """Absolute, sheet-qualified address of a placement's rectangle: ``model!$B$3:$I$10``."""
+    sheet = layout.sheets[placement.sheet]
+    start = ast.Cell(placement.row, placement.col, row_abs=True, col_abs=True)
+    end = ast.Cell(placement.last_row, placement.last_col, row_abs=True, col_abs=True)
+    return f"{quote_sheet(sheet)}!{cell_address(start)}:{cell_address(end)}"
+
+
+def _write(program, layout, values, filename, target) -> None:
+    book = xlsxwriter.Workbook(
+        filename,
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    styles = {
+        "heading": book.add_format({"bold": True, "font_size": 12}),
+        "caption": book.add_format({"italic": True, "font_color": "#555555"}),
+        "input": book.add_format({"bg_color": "#FFF2CC"}),
+    }
+    sheets = [book.add_worksheet(name) for name in layout.sheets]
+    renderer = Renderer(layout, target)
+
+    for label in layout.labels:
+        sheets[label.sheet].write_string(label.row, label.col, label.text, styles[label.style])
+    for block in program.blocks.values():
+        placement = layout.placements[block.name]
+        sheet = sheets[placement.sheet]
+        rows, cols = np.divmod(np.arange(block.size), placement.cols)
+        rows += placement.row
+        cols += placement.col
+        if block.kind == "compute":
+            cached = values[block.start : block.start + block.size]
+            for r, c, expr, value in zip(rows, cols, block.exprs, cached, strict=True):
+                tree = renderer.render(expr, placement.sheet)
+                text = to_formula(tree)
+                _check_limits(text, tree, block.name, layout.sheets[placement.sheet], r, c, target)
+                sheet.write_formula(
+                    int(r), int(c), text, None, float(value) if math.isfinite(value) else "#NUM!"
+                )
+        else:
+            style = styles["input"] if block.kind == "input" else None
+            for r, c, v in zip(rows, cols, block.values.ravel(), strict=True):
+                sheet.write_number(int(r), int(c), float(v), style)
+
+    for port in program.inputs + program.outputs:
+        book.define_name(port.name, "=" + range_text(layout, layout.placements[port.block]))
+    book.close()
+
+
+def _check_limits(
+    text: str, tree: ast.Node, block: str, sheet: str, row, col, target: Target
+) -> None:
+    where = (
+        f"cell {quote_sheet(sheet)}!{cell_address(ast.Cell(int(row), int(col)))} of block '{block}'"
+    )
+    if len(text) - 1 > target.max_formula_chars:
+        raise TargetLimitError(
+            f"{where}: formula of {len(text) - 1:,} characters exceeds "
+            f"{target.name}'s limit of {target.max_formula_chars:,}"
+        )
+    nesting = ast.depth(tree)
+    if nesting > target.max_nesting:
+        raise TargetLimitError(
+            f"{where}: functions nest {nesting} deep; {target.name} allows {target.max_nesting}"
+        )

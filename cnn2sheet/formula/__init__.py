@@ -1,0 +1,1 @@
+"""The spreadsheet formula language: its syntax tree, printer and parser."""

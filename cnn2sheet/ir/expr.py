@@ -1,0 +1,141 @@
+"""Cell expressions of the IR.
+
+A cell refers to other cells by *global cell id*, an ``int`` the :class:`~cnn2sheet.ir.Program`
+hands out block by block, so references survive any later choice of layout. A list of cells is a
+NumPy array of ids; only the layout turns them into addresses, and only the renderer into ranges.
+
+Operators and function names are those of the spreadsheet (``+``, ``MAX``, ``EXP``...); the
+dialect of a target may print them differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Expr:
+    """Base of every cell expression."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    """A number written into the formula itself."""
+
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Ref(Expr):
+    """The value of one other cell."""
+
+    cell: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Cells(Expr):
+    """An ordered list of cells, as an argument of an aggregate such as ``MAX`` or ``SUM``."""
+
+    ids: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cells) and np.array_equal(self.ids, other.ids)
+
+    def __hash__(self) -> int:
+        return hash(self.ids.tobytes())
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Dot(Expr):
+    """Σ xs[i]·ws[i] over two equally long lists of cells (a neuron's weighted sum)."""
+
+    xs: np.ndarray
+    ws: np.ndarray
+
+    def __post_init__(self):
+        if self.xs.shape != self.ws.shape or self.xs.ndim != 1:
+            raise ValueError(
+                f"Dot needs two 1-D id lists of one length, got {self.xs.shape} and {self.ws.shape}"
+            )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Dot)
+            and np.array_equal(self.xs, other.xs)
+            and np.array_equal(self.ws, other.ws)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.xs.tobytes(), self.ws.tobytes()))
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Expr):
+    """An infix operation: ``+ - * / ^`` or a comparison ``> < >= <= = <>``."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Expr):
+    """Arithmetic negation."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Func(Expr):
+    """A spreadsheet function applied to its arguments (``EXP``, ``MAX``, ``IF``...)."""
+
+    name: str
+    args: tuple[Expr, ...]
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The sub-expressions of ``expr`` (not the cells it refers to)."""
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, Neg):
+        return (expr.operand,)
+    if isinstance(expr, Func):
+        return expr.args
+    return ()
+
+
+def references(expr: Expr) -> list[np.ndarray]:
+    """Every cell id ``expr`` reads, as a list of id arrays (with repeats)."""
+    found: list[np.ndarray] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            found.append(np.array([node.cell], dtype=np.int64))
+        elif isinstance(node, Cells):
+            found.append(node.ids)
+        elif isinstance(node, Dot):
+            found.extend((node.xs, node.ws))
+        else:
+            stack.extend(children(node))
+    return found
+
+
+def substitute(expr: Expr, cell: int, replacement: Expr) -> Expr:
+    """``expr`` with every ``Ref(cell)`` replaced by ``replacement``."""
+    if isinstance(expr, Ref):
+        return replacement if expr.cell == cell else expr
+    if isinstance(expr, Binary):
+        return Binary(
+            expr.op,
+            substitute(expr.left, cell, replacement),
+            substitute(expr.right, cell, replacement),
+        )
+    if isinstance(expr, Neg):
+        return Neg(substitute(expr.operand, cell, replacement))
+    if isinstance(expr, Func):
+        return Func(expr.name, tuple(substitute(a, cell, replacement) for a in expr.args))
+    return expr

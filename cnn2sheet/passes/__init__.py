@@ -1,0 +1,34 @@
+"""Passes that rewrite the cell IR; each returns whether it changed anything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from cnn2sheet.ir import Program
+from cnn2sheet.passes.dead_cells import remove_dead_cells
+from cnn2sheet.passes.fuse import fuse_activations
+
+log = logging.getLogger(__name__)
+
+Pass = Callable[[Program], bool]
+
+PIPELINE: list[Pass] = [
+    # Fold elementwise activations into the cells that feed them: fewer cells, same values.
+    fuse_activations,
+    # Then drop whatever no output depends on.
+    remove_dead_cells,
+]
+
+
+def run_passes(
+    program: Program,
+    passes: list[Pass] | None = None,
+    check: Callable[[Program], None] | None = None,
+) -> None:
+    """Run ``passes`` (default :data:`PIPELINE`) in order; ``check`` runs after each one."""
+    for fn in passes or PIPELINE:
+        changed = fn(program)
+        log.debug("%s: %s", fn.__name__, "changed the program" if changed else "no change")
+        if check is not None:
+            check(program)
