@@ -50,10 +50,8 @@ STORED_LOGITS = [0.1, 2.0, -1.0]
 # -- fixtures -----------------------------------------------------------------
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request) -> str:
-    """Each engine; one that is missing fails under CI and is skipped elsewhere."""
-    name = request.param
+def _need(name: str) -> str:
+    """``name`` if the engine runs; a missing engine fails under CI and is skipped elsewhere."""
     try:
         require(name)
     except EngineUnavailable as exc:
@@ -61,6 +59,11 @@ def engine(request) -> str:
             pytest.fail(f"engine {name} is not available under CI: {exc}")
         pytest.skip(f"engine {name} is not available: {exc}")
     return name
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    return _need(request.param)
 
 
 def _d(cell: str) -> str:
@@ -303,9 +306,7 @@ def test_closed_session_refuses_to_evaluate(engine, book):
 
 
 def test_gnumeric_failure_quotes_stderr(book):
-    if not available("gnumeric"):
-        pytest.skip("gnumeric is not available")
-    session = open_session("gnumeric", book)
+    session = open_session(_need("gnumeric"), book)
     session._ssconvert = "false"  # exits 1 without output
 
     with pytest.raises(EngineError, match=r"gnumeric .*small model\.xlsx.*exited with 1"):
