@@ -67,6 +67,7 @@ class GnumericSession(Session):
         super().__init__(path)
         self.timeout = timeout
         self.last_stderr = ""
+        self._warned = False
         self._tmp = tempfile.TemporaryDirectory(prefix="cnn2sheet-gnumeric-")
         self._patcher: XlsxPatcher | None = None  # the package in memory, read at the first input
 
@@ -114,7 +115,10 @@ class GnumericSession(Session):
             last = lines[-1] if lines else "(no message on stderr)"
             raise self._error("calculating", f"ssconvert wrote no output: {last}")
         if lines:
-            logger.warning(
+            # Once per session at warning level: a batch repeats the same complaint.
+            log = logger.debug if self._warned else logger.warning
+            self._warned = True
+            log(
                 "gnumeric: ssconvert reported %d line(s) on %s, first: %s",
                 len(lines),
                 self.path.name,

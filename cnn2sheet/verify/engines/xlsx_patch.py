@@ -101,7 +101,10 @@ class XlsxPatcher:
                     f"{self.path.name} (first {missing[0]}); only cells holding a value can be set"
                 )
             patched[part] = xml.encode("utf-8")
-        with zipfile.ZipFile(dst, "w") as out:
-            for info, data in self._members:  # each member keeps its compression
-                out.writestr(info, patched.get(info.filename, data))
+        # Stored, not deflated: the copy is private and short-lived, and compressing a
+        # sheet of a million constants again for every sample took longer than the rest.
+        with zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED) as out:
+            for info, data in self._members:
+                member = zipfile.ZipInfo(info.filename, info.date_time)
+                out.writestr(member, patched.get(info.filename, data))
         logger.debug("wrote %s with %d sheet(s) patched", dst, len(patched))
