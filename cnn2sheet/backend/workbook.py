@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
+from cnn2sheet.backend.manifest import Entry, write_manifest
 from cnn2sheet.backend.render import Renderer
 from cnn2sheet.errors import TargetLimitError, WorkbookError
 from cnn2sheet.formula import ast
@@ -87,6 +88,21 @@ def _write(program, layout, values, filename, target) -> None:
             for r, c, v in zip(rows, cols, block.values.ravel(), strict=True):
                 sheet.write_number(int(r), int(c), float(v), style)
 
+    write_manifest(
+        book,
+        [
+            Entry(
+                b.name,
+                b.layer,
+                b.cls,
+                b.kind,
+                b.role,
+                b.shape,
+                range_text(layout, layout.placements[b.name]),
+            )
+            for b in program.blocks.values()
+        ],
+    )
     for port in program.inputs + program.outputs:
         book.define_name(port.name, "=" + range_text(layout, layout.placements[port.block]))
     book.close()

@@ -31,6 +31,7 @@ class Block:
     exprs: list[Expr] | None = None
     values: np.ndarray | None = None
     title: str = ""
+    cls: str = ""
     layers: list[str] = field(default_factory=list)
 
     @property
@@ -81,6 +82,7 @@ class Program:
         exprs: list[Expr] | None = None,
         values: np.ndarray | None = None,
         title: str = "",
+        cls: str = "",
         before: str | None = None,
     ) -> Block:
         """Create a block with fresh ids; ``before`` inserts it ahead of an existing block."""
@@ -96,6 +98,7 @@ class Program:
             exprs=exprs,
             values=values,
             title=title,
+            cls=cls,
             layers=[layer],
         )
         self._check_contents(block)

@@ -50,7 +50,8 @@ def lower(graph: Graph, samples: list[np.ndarray] | None = None) -> Program:
     for index, (name, tensor) in enumerate(graph.inputs):
         values = _input_values(name, tensor.shape, samples, index)
         block = program.add(
-            name, name, "input", tensor.shape, role="input", values=values, title=f"{name} (input)"
+            name, name, "input", tensor.shape, role="input",
+            cls="InputLayer", values=values, title=f"{name} (input)"
         )
         program.inputs.append(
             Port(port_name("input", index, len(graph.inputs)), name, block.name, tensor.shape)

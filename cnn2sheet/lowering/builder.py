@@ -31,6 +31,7 @@ class Builder:
             role=role,
             values=values,
             title=f"{self.layer} {role}",
+            cls=self.op.cls,
         )
         return block.ids
 
@@ -51,6 +52,7 @@ class Builder:
             role=role,
             exprs=list(exprs),
             title=title or self._title(role),
+            cls=self.op.cls,
         )
         return block.ids
 
