@@ -63,8 +63,23 @@ def _call(expr: Func, values: np.ndarray) -> float:
     if name == "IF":
         condition, then, otherwise = expr.args
         return _eval(then if _eval(condition, values) else otherwise, values)
+    if name == "INDEX":
+        return _index(expr, values)
     if name in _UNARY:
         (arg,) = expr.args
         x = _eval(arg, values)
         return float(_UNARY[name](x)) if math.isfinite(x) else math.nan
     raise ValueError(f"no evaluator for function {name}")
+
+
+def _index(expr: Func, values: np.ndarray) -> float:
+    """INDEX(cells, k): the k-th cell, 1-based, k truncated as spreadsheets do; NaN outside.
+
+    Outside the range a spreadsheet shows #REF! (or #VALUE! for a negative k).
+    """
+    table, position = expr.args
+    k = _eval(position, values)
+    if not math.isfinite(k):
+        return math.nan
+    k = math.trunc(k)
+    return float(values[table.ids[k - 1]]) if 1 <= k <= table.ids.size else math.nan
