@@ -103,6 +103,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(run=_verify)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="show a model's layers and what its workbook needs",
+        description="List the model's layers with their output shapes, weights and the cells "
+        "they need, with totals against the target's limits. Writes nothing.",
+    )
+    inspect.add_argument("model", help="the Keras model file (.keras or .h5)")
+    inspect.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        default="excel",
+        help="spreadsheet program to budget for (default: excel)",
+    )
+    inspect.set_defaults(run=_inspect)
     return parser
 
 
@@ -134,6 +149,38 @@ def _verify(args) -> int:
     else:
         print(report.to_text())
     return 0 if report.passed else 1
+
+
+def _inspect(args) -> int:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from cnn2sheet.compiler import inspect_model
+
+    budget = inspect_model(args.model, target=args.target)
+    console = Console()
+    # Plain text when piped: no box drawing for another program to parse around.
+    table = Table(
+        title=f"{args.model} for {budget.target.name}",
+        box=box.SIMPLE_HEAD if console.is_terminal else None,
+    )
+    for column in ("layer", "class", "output shape", "weights", "new cells"):
+        table.add_column(column, justify="right" if column in ("weights", "new cells") else "left")
+    for row in budget.layers:
+        shape = "×".join(map(str, row.shape)) or "scalar"
+        table.add_row(row.name, row.cls, shape, f"{row.params:,}", f"{row.cells:,}")
+    table.add_section()
+    table.add_row("total", "", "", f"{budget.params:,}", f"{budget.cells:,}")
+    console.print(table)
+    problems = budget.problems()
+    for problem in problems:
+        console.print(f"does not fit: {problem}", markup=False)
+    if not problems:
+        console.print(
+            f"fits target '{budget.target.name}' (at least {budget.cells:,} cells)", markup=False
+        )
+    return 1 if problems else 0
 
 
 def _setup_logging(verbose: int) -> None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cnn2sheet.backend.workbook import write_workbook
+from cnn2sheet.budget import Budget, estimate
 from cnn2sheet.frontend import build_graph, load_model
 from cnn2sheet.ir.evaluate import evaluate
 from cnn2sheet.layout import readable_layout
-from cnn2sheet.lowering import lower
+from cnn2sheet.lowering import check_graph, lower
 from cnn2sheet.passes import run_passes
 from cnn2sheet.samples import load_samples
 from cnn2sheet.targets import get_target
@@ -46,6 +47,10 @@ def compile_model(
     graph = build_graph(model)
     samples = _first_samples(sample, graph)
 
+    # Refuse what cannot fit before spending time on it.
+    check_graph(graph)
+    estimate(graph, spec).check()
+
     program = lower(graph, samples)
     run_passes(program)
     layout = readable_layout(program, spec)
@@ -66,6 +71,13 @@ def compile_model(
         result.seconds,
     )
     return result
+
+
+def inspect_model(model, target: str = "excel") -> Budget:
+    """The per-layer budget of ``model`` for ``target``, without lowering or writing anything."""
+    spec = get_target(target)
+    graph = build_graph(load_model(model))
+    return estimate(graph, spec)
 
 
 def _first_samples(sample, graph):

@@ -6,12 +6,12 @@ from cnn2sheet.lowering import activations
 from cnn2sheet.lowering.registry import register
 
 
-@register("Dropout", options="identity at inference")
+@register("Dropout", options="identity at inference", view=True)
 def lower_identity(op, inputs, builder):
     return [inputs[0]]
 
 
-@register("Flatten", options="a reference-only reshape: no cells")
+@register("Flatten", options="a reference-only reshape: no cells", view=True)
 def lower_flatten(op, inputs, builder):
     return [inputs[0].reshape(-1)]
 
