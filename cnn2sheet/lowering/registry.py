@@ -21,12 +21,15 @@ class Lowering:
     lower: LowerFn
     check: CheckFn
     options: str
+    view: bool = False  # True for layers that only rearrange references and make no cells
 
 
 REGISTRY: dict[str, Lowering] = {}
 
 
-def register(*class_names: str, options: str = "", check: CheckFn | None = None):
+def register(
+    *class_names: str, options: str = "", check: CheckFn | None = None, view: bool = False
+):
     """Decorator: make ``fn`` the lowering of the Keras layer classes ``class_names``.
 
     ``check(op)`` returns a list of problems ("option 'x' = 'y' is not supported ..."); it runs on
@@ -35,7 +38,7 @@ def register(*class_names: str, options: str = "", check: CheckFn | None = None)
 
     def decorate(fn: LowerFn) -> LowerFn:
         for name in class_names:
-            REGISTRY[name] = Lowering(name, fn, check or (lambda op: []), options)
+            REGISTRY[name] = Lowering(name, fn, check or (lambda op: []), options, view)
         return fn
 
     return decorate
