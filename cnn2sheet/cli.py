@@ -9,6 +9,7 @@ import os
 import sys
 
 from cnn2sheet.errors import Cnn2SheetError
+from cnn2sheet.layout.plan import LAYOUTS
 from cnn2sheet.targets import TARGETS
 from cnn2sheet.verify.report import DEFAULT_ATOL, DEFAULT_RTOL, TOLERANCE_RULE
 
@@ -65,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(TARGETS),
         default="excel",
         help="spreadsheet program to write for (default: excel)",
+    )
+    compile_.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="readable",
+        help="readable: every layer visible, one grid per channel (default); compact: fewest "
+        "formula cells and characters, for proofs in CI and large models",
     )
     compile_.set_defaults(run=_compile)
 
@@ -124,7 +132,9 @@ def _parser() -> argparse.ArgumentParser:
 def _compile(args) -> int:
     from cnn2sheet.compiler import compile_model
 
-    result = compile_model(args.model, args.output, sample=args.input, target=args.target)
+    result = compile_model(
+        args.model, args.output, sample=args.input, target=args.target, layout=args.layout
+    )
     print(
         f"wrote {result.path} for {result.target}: {result.formula_cells:,} formula cells, "
         f"{result.constant_cells:,} constant cells on {result.sheets} sheet(s) "

@@ -12,7 +12,7 @@ from cnn2sheet.backend.workbook import write_workbook
 from cnn2sheet.budget import Budget, estimate
 from cnn2sheet.frontend import build_graph, load_model
 from cnn2sheet.ir.evaluate import evaluate
-from cnn2sheet.layout import readable_layout
+from cnn2sheet.layout import plan_layout
 from cnn2sheet.lowering import check_graph, lower
 from cnn2sheet.passes import run_passes
 from cnn2sheet.samples import load_samples
@@ -34,12 +34,19 @@ class CompileResult:
 
 
 def compile_model(
-    model, output: str | os.PathLike, *, sample=None, target: str = "excel"
+    model,
+    output: str | os.PathLike,
+    *,
+    sample=None,
+    target: str = "excel",
+    layout: str = "readable",
 ) -> CompileResult:
     """Compile ``model`` (a ``keras.Model`` or a .keras/.h5 path) into the workbook ``output``.
 
     ``sample`` (array, dict by input name, or .npy/.npz path) fills the input cells; without it
-    they hold zeros. Nothing is written unless the whole compile succeeds.
+    they hold zeros. ``layout`` is ``"readable"`` (every layer visible, one grid per channel) or
+    ``"compact"`` (fewest formula cells and characters). Nothing is written unless the whole
+    compile succeeds.
     """
     began = time.perf_counter()
     spec = get_target(target)
@@ -53,15 +60,15 @@ def compile_model(
 
     program = lower(graph, samples)
     run_passes(program)
-    layout = readable_layout(program, spec)
+    placed = plan_layout(program, spec, layout)
 
     values = evaluate(program)
-    path = write_workbook(program, layout, values, output, spec)
+    path = write_workbook(program, placed, values, output, spec)
 
     formulas = program.formula_count()
     constants = sum(b.size for b in program.blocks.values()) - formulas
     result = CompileResult(
-        path, spec.name, formulas, constants, len(layout.sheets), time.perf_counter() - began
+        path, spec.name, formulas, constants, len(placed.sheets), time.perf_counter() - began
     )
     log.info(
         "compiled %s: %d formula cells, %d constant cells in %.1f s",

@@ -35,8 +35,9 @@ CONV_CASES = {
     "dilation_rect_valid": dict(filters=2, kernel_size=(2, 2), dilation_rate=(1, 2)),
     "no_bias_relu": dict(filters=2, kernel_size=3, use_bias=False, activation="relu"),
     "sigmoid": dict(filters=2, kernel_size=1, activation="sigmoid"),
-    "tanh_stride_same": dict(filters=2, kernel_size=3, strides=2, padding="same",
-                             activation="tanh"),
+    "tanh_stride_same": dict(
+        filters=2, kernel_size=3, strides=2, padding="same", activation="tanh"
+    ),
 }
 
 
@@ -45,6 +46,13 @@ def test_conv2d(case, tmp_path):
     model = _model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
 
     compile_and_verify(model, tmp_path)
+
+
+@pytest.mark.parametrize("case", ["same_4x4_stride2_odd_input", "dilation", "valid_3x3"])
+def test_conv2d_compact_layout(case, tmp_path):
+    model = _model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
+
+    compile_and_verify(model, tmp_path, layout="compact")
 
 
 POOL_CASES = {
@@ -62,7 +70,8 @@ def test_pooling(case, tmp_path):
     cls, options = POOL_CASES[case]
     model = _model((7, 5, 3), cls(**options))
 
-    compile_and_verify(model, tmp_path)
+    compile_and_verify(model, tmp_path, layout="readable")
+    compile_and_verify(model, tmp_path, engines=("ironcalc",), layout="compact", name="compact")
 
 
 DENSE_CASES = {
@@ -90,7 +99,8 @@ def test_activation_layer(name, tmp_path):
     compile_and_verify(model, tmp_path)
 
 
-def test_small_cnn_end_to_end(tmp_path):
+@pytest.mark.parametrize("layout", ["readable", "compact"])
+def test_small_cnn_end_to_end(layout, tmp_path):
     model = _model(
         (9, 9, 1),
         layers.Conv2D(3, 3, padding="same", activation="relu"),
@@ -104,7 +114,7 @@ def test_small_cnn_end_to_end(tmp_path):
         seed=3,
     )
 
-    reports = compile_and_verify(model, tmp_path, seed=5)
+    reports = compile_and_verify(model, tmp_path, seed=5, layout=layout)
 
     for report in reports.values():
         assert report.max_abs_error < 1e-5, report.to_text()

@@ -11,6 +11,7 @@ from cnn2sheet.layout import Layout
 from cnn2sheet.targets import Target
 
 _ASSOCIATIVE = {"MAX", "MIN", "SUM"}  # safe to nest when a call would take too many arguments
+_ONE_RANGE = {"INDEX"}  # functions whose cells argument must stay a single range
 
 
 class Renderer:
@@ -51,7 +52,16 @@ class Renderer:
         args: list[ast.Node] = []
         for arg in expr.args:
             if isinstance(arg, Cells):
-                args.extend(self._ranges(arg.ids))
+                ids = arg.ids
+                if expr.name in _ASSOCIATIVE:  # order does not matter: read grid by grid
+                    ids = ids[self.layout.reading_order(ids)]
+                ranges = self._ranges(ids)
+                if expr.name in _ONE_RANGE and len(ranges) != 1:
+                    # INDEX counts positions inside one range; a split would shift them.
+                    raise ValueError(
+                        f"{expr.name} needs its cells in one rectangle, they span {len(ranges)}"
+                    )
+                args.extend(ranges)
             else:
                 args.append(self._node(arg))
         name = self.target.function(expr.name)
@@ -61,7 +71,9 @@ class Renderer:
         return ast.Call(name, tuple(args))
 
     def _dot(self, expr: Dot) -> ast.Node:
-        xs, ws = self.layout.coords(expr.xs), self.layout.coords(expr.ws)
+        # Terms in the reading order of the inputs, so each grid's window is one stretch.
+        order = self.layout.reading_order(expr.xs)
+        xs, ws = self.layout.coords(expr.xs[order]), self.layout.coords(expr.ws[order])
         terms: list[ast.Node] = []
         for start, height, width in coalesce(xs, ws):
             if height * width == 1:

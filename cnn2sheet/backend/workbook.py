@@ -71,9 +71,8 @@ def _write(program, layout, values, filename, target) -> None:
     for block in program.blocks.values():
         placement = layout.placements[block.name]
         sheet = sheets[placement.sheet]
-        rows, cols = np.divmod(np.arange(block.size), placement.cols)
-        rows += placement.row
-        cols += placement.col
+        ids = np.arange(block.start, block.start + block.size)
+        rows, cols = layout.row_of[ids], layout.col_of[ids]
         if block.kind == "compute":
             cached = values[block.start : block.start + block.size]
             for r, c, expr, value in zip(rows, cols, block.exprs, cached, strict=True):

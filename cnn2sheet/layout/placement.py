@@ -7,17 +7,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnn2sheet.ir import Block
+from cnn2sheet.layout.arrange import Arrangement
 
 
 @dataclass(frozen=True)
 class Placement:
-    """A block laid row by row from ``(row, col)``: cell ``k`` goes to ``divmod(k, cols)``."""
+    """A block's bounding box; ``filled`` when its cells fill it row by row in C order."""
 
     sheet: int
     row: int
     col: int
     cols: int
     rows: int
+    filled: bool = True
 
     @property
     def last_row(self) -> int:
@@ -41,7 +43,7 @@ class Label:
 
 @dataclass
 class Layout:
-    """Sheets, placements by block name, labels, and each cell id's (sheet, row, col)."""
+    """Sheets, placements by block name, labels, and each cell id's sheet, row, column, region."""
 
     sheets: list[str]
     id_limit: int
@@ -52,16 +54,29 @@ class Layout:
         self.sheet_of = np.full(self.id_limit, -1, dtype=np.int32)
         self.row_of = np.full(self.id_limit, -1, dtype=np.int64)
         self.col_of = np.full(self.id_limit, -1, dtype=np.int64)
+        self.region_of = np.full(self.id_limit, -1, dtype=np.int64)
+        self._regions = 0
 
-    def place(self, block: Block, placement: Placement) -> None:
-        """Record ``placement`` for ``block`` and the address of each of its cells."""
+    def place(self, block: Block, sheet: int, row: int, col: int,
+              arrangement: Arrangement) -> Placement:
+        """Put ``block`` with its top-left corner at ``(row, col)`` of ``sheet``."""
+        placement = Placement(sheet, row, col, arrangement.width, arrangement.height,
+                              arrangement.filled)
         self.placements[block.name] = placement
-        k = np.arange(block.size)
-        ids = block.start + k
-        self.sheet_of[ids] = placement.sheet
-        self.row_of[ids] = placement.row + k // placement.cols
-        self.col_of[ids] = placement.col + k % placement.cols
+        ids = np.arange(block.start, block.start + block.size)
+        self.sheet_of[ids] = sheet
+        self.row_of[ids] = row + arrangement.rows
+        self.col_of[ids] = col + arrangement.cols
+        # Regions are numbered across the workbook so two grids never share a number.
+        self.region_of[ids] = self._regions + arrangement.regions
+        self._regions += int(arrangement.regions.max(initial=0)) + 1
+        return placement
 
     def coords(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(sheet, row, col) arrays of the cells ``ids``."""
         return self.sheet_of[ids], self.row_of[ids], self.col_of[ids]
+
+    def reading_order(self, ids: np.ndarray) -> np.ndarray:
+        """Permutation of ``ids`` grid by grid, then row by row: how ranges line up."""
+        return np.lexsort((self.col_of[ids], self.row_of[ids], self.region_of[ids],
+                           self.sheet_of[ids]))
