@@ -8,13 +8,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnn2sheet.backend.check_sheet import add_check, keras_outputs
 from cnn2sheet.backend.workbook import write_workbook
 from cnn2sheet.budget import Budget, estimate
 from cnn2sheet.frontend import build_graph, load_model
 from cnn2sheet.ir.evaluate import evaluate
 from cnn2sheet.layout import plan_layout
+from cnn2sheet.layout.plan import check_mode
 from cnn2sheet.lowering import check_graph, lower
-from cnn2sheet.passes import run_passes
+from cnn2sheet.passes import COMPACT_PIPELINE, PIPELINE, run_passes
 from cnn2sheet.samples import load_samples
 from cnn2sheet.targets import get_target
 
@@ -40,16 +42,19 @@ def compile_model(
     sample=None,
     target: str = "excel",
     layout: str = "readable",
+    check: bool = True,
 ) -> CompileResult:
     """Compile ``model`` (a ``keras.Model`` or a .keras/.h5 path) into the workbook ``output``.
 
     ``sample`` (array, dict by input name, or .npy/.npz path) fills the input cells; without it
     they hold zeros. ``layout`` is ``"readable"`` (every layer visible, one grid per channel) or
-    ``"compact"`` (fewest formula cells and characters). Nothing is written unless the whole
-    compile succeeds.
+    ``"compact"`` (fewest formula cells and characters). ``check`` adds the ``Check`` sheet,
+    where the workbook compares its live outputs with Keras's for the inputs it holds and shows
+    PASS or FAIL. Nothing is written unless the whole compile succeeds.
     """
     began = time.perf_counter()
     spec = get_target(target)
+    check_mode(layout)
     model = load_model(model)
     graph = build_graph(model)
     samples = _first_samples(sample, graph)
@@ -59,7 +64,10 @@ def compile_model(
     estimate(graph, spec).check()
 
     program = lower(graph, samples)
-    run_passes(program)
+    run_passes(program, COMPACT_PIPELINE if layout == "compact" else PIPELINE)
+    if check:
+        # After the passes: the check reads the final output cells and nothing may fold it away.
+        add_check(program, keras_outputs(model, program))
     placed = plan_layout(program, spec, layout)
 
     values = evaluate(program)

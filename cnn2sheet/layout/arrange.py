@@ -45,15 +45,21 @@ class Arrangement:
     def filled(self) -> bool:
         """True when the cells fill the bounding box row by row in C order (ports need it)."""
         return self.size == self.height * self.width and bool(
-            np.array_equal(self.rows * self.width + self.cols, np.arange(self.size)))
+            np.array_equal(self.rows * self.width + self.cols, np.arange(self.size))
+        )
 
 
 def row_major(size: int, width: int) -> Arrangement:
     """Cell ``k`` at ``divmod(k, width)``."""
     width = max(1, min(width, size)) if size else 1
     k = np.arange(size)
-    return Arrangement(k // width, k % width, np.zeros(size, dtype=np.int64),
-                       math.ceil(size / width) if size else 0, width)
+    return Arrangement(
+        k // width,
+        k % width,
+        np.zeros(size, dtype=np.int64),
+        math.ceil(size / width) if size else 0,
+        width,
+    )
 
 
 def interleaved(shape: tuple[int, ...], max_cols: int) -> Arrangement:
@@ -92,6 +98,10 @@ def stacked(unit: Arrangement, count: int) -> Arrangement:
     step = unit.height + (GAP if unit.height > 1 else 0)
     index = np.arange(count)[:, None]
     regions = index * (int(unit.regions.max(initial=0)) + 1) + unit.regions[None, :]
-    return Arrangement((index * step + unit.rows[None, :]).ravel(),
-                       np.broadcast_to(unit.cols, (count, unit.size)).ravel(),
-                       regions.ravel(), count * step - (step - unit.height), unit.width)
+    return Arrangement(
+        (index * step + unit.rows[None, :]).ravel(),
+        np.broadcast_to(unit.cols, (count, unit.size)).ravel(),
+        regions.ravel(),
+        count * step - (step - unit.height),
+        unit.width,
+    )

@@ -57,11 +57,13 @@ class Layout:
         self.region_of = np.full(self.id_limit, -1, dtype=np.int64)
         self._regions = 0
 
-    def place(self, block: Block, sheet: int, row: int, col: int,
-              arrangement: Arrangement) -> Placement:
+    def place(
+        self, block: Block, sheet: int, row: int, col: int, arrangement: Arrangement
+    ) -> Placement:
         """Put ``block`` with its top-left corner at ``(row, col)`` of ``sheet``."""
-        placement = Placement(sheet, row, col, arrangement.width, arrangement.height,
-                              arrangement.filled)
+        placement = Placement(
+            sheet, row, col, arrangement.width, arrangement.height, arrangement.filled
+        )
         self.placements[block.name] = placement
         ids = np.arange(block.start, block.start + block.size)
         self.sheet_of[ids] = sheet
@@ -78,5 +80,6 @@ class Layout:
 
     def reading_order(self, ids: np.ndarray) -> np.ndarray:
         """Permutation of ``ids`` grid by grid, then row by row: how ranges line up."""
-        return np.lexsort((self.col_of[ids], self.row_of[ids], self.region_of[ids],
-                           self.sheet_of[ids]))
+        return np.lexsort(
+            (self.col_of[ids], self.row_of[ids], self.region_of[ids], self.sheet_of[ids])
+        )

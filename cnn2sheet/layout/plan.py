@@ -23,6 +23,7 @@ from cnn2sheet.ir import Block, Dot, Program
 from cnn2sheet.ir.expr import children
 from cnn2sheet.layout import arrange
 from cnn2sheet.layout.arrange import GAP, Arrangement
+from cnn2sheet.layout.check import CHECK_LAYER, place_check
 from cnn2sheet.layout.placement import Label, Layout
 from cnn2sheet.targets import Target
 
@@ -31,22 +32,30 @@ log = logging.getLogger(__name__)
 LAYOUTS = ("readable", "compact")
 
 
-def plan_layout(program: Program, target: Target, mode: str = "readable") -> Layout:
-    """Place every block of ``program`` for ``target`` in the ``readable`` or ``compact`` way."""
+def check_mode(mode: str) -> str:
+    """``mode`` if it names a layout, else an :class:`OptionError` listing the layouts."""
     if mode not in LAYOUTS:
         raise OptionError(f"layout '{mode}' is not known (choose from {', '.join(LAYOUTS)})")
-    readable = mode == "readable"
+    return mode
+
+
+def plan_layout(program: Program, target: Target, mode: str = "readable") -> Layout:
+    """Place every block of ``program`` for ``target`` in the ``readable`` or ``compact`` way."""
+    readable = check_mode(mode) == "readable"
     ports = {p.block for p in program.inputs + program.outputs}
     units = _unit_shapes(program)
     layout = Layout(sheets=["model"], id_limit=program.id_limit)
 
     row = 0
     for layer, blocks in _sections(program):
+        if layer == CHECK_LAYER:  # the self-check has a sheet of its own, after the model
+            place_check(layout, blocks, target)
+            continue
         # The layer's own cells first, then its weights to the right.
         ordered = [b for b in blocks if b.kind != "param"] + [
-            b for b in blocks if b.kind == "param"]
-        shapes = [(b, _arrangement(b, b.name in ports, units, readable, target))
-                  for b in ordered]
+            b for b in blocks if b.kind == "param"
+        ]
+        shapes = [(b, _arrangement(b, b.name in ports, units, readable, target)) for b in ordered]
         height = 2 + max(a.height for _, a in shapes)
         sheet, row = _room(layout, row, height, target)
         layout.labels.append(Label(sheet, row, 0, _heading(layer, blocks), "heading"))
@@ -55,13 +64,15 @@ def plan_layout(program: Program, target: Target, mode: str = "readable") -> Lay
             col = _put(layout, block, arrangement, sheet, row + 1, col, target)
         row += height + GAP
 
-    log.debug("%s layout: %d blocks on %d sheet(s)", mode, len(layout.placements),
-              len(layout.sheets))
+    log.debug(
+        "%s layout: %d blocks on %d sheet(s)", mode, len(layout.placements), len(layout.sheets)
+    )
     return layout
 
 
-def _arrangement(block: Block, port: bool, units: dict[str, tuple[int, ...]], readable: bool,
-                 target: Target) -> Arrangement:
+def _arrangement(
+    block: Block, port: bool, units: dict[str, tuple[int, ...]], readable: bool, target: Target
+) -> Arrangement:
     if block.kind != "param" or len(block.shape) < 2:
         if port:
             return arrange.interleaved(block.shape, target.max_cols)
@@ -86,8 +97,12 @@ def _unit_shapes(program: Program) -> dict[str, tuple[int, ...]]:
                 weights = ordered[int(starts.searchsorted(dot.ws[0], side="right")) - 1]
                 source = ordered[int(starts.searchsorted(dot.xs[0], side="right")) - 1]
                 whole = source.size == dot.xs.size and (dot.xs == source.ids.ravel()).all()
-                if (weights.kind == "param" and len(weights.shape) == 2 and whole
-                        and weights.shape[1] == source.size):
+                if (
+                    weights.kind == "param"
+                    and len(weights.shape) == 2
+                    and whole
+                    and weights.shape[1] == source.size
+                ):
                     shapes[weights.name] = source.shape
     return shapes
 
@@ -118,21 +133,31 @@ def _heading(layer: str, blocks: list[Block]) -> str:
 def _room(layout: Layout, row: int, needed: int, target: Target) -> tuple[int, int]:
     """The sheet and row where a section of ``needed`` rows starts."""
     if needed > target.max_rows:
-        raise TargetLimitError(f"a layer needs {needed:,} rows; target '{target.name}' allows "
-                               f"{target.max_rows:,} per sheet")
+        raise TargetLimitError(
+            f"a layer needs {needed:,} rows; target '{target.name}' allows "
+            f"{target.max_rows:,} per sheet"
+        )
     if row + needed > target.max_rows:
         layout.sheets.append(f"model ({len(layout.sheets) + 1})")
         row = 0
     return len(layout.sheets) - 1, row
 
 
-def _put(layout: Layout, block: Block, arrangement: Arrangement, sheet: int, row: int,
-         col: int, target: Target) -> int:
+def _put(
+    layout: Layout,
+    block: Block,
+    arrangement: Arrangement,
+    sheet: int,
+    row: int,
+    col: int,
+    target: Target,
+) -> int:
     """Caption at ``row``, cells below it from ``col``; returns the next free column."""
     if col + arrangement.width > target.max_cols:
         raise TargetLimitError(
             f"block '{block.name}' needs columns up to {col + arrangement.width:,}; target "
-            f"'{target.name}' allows {target.max_cols:,}")
+            f"'{target.name}' allows {target.max_cols:,}"
+        )
     layout.labels.append(Label(sheet, row, col, block.title or block.name))
     layout.place(block, sheet, row + 1, col, arrangement)
     return col + max(arrangement.width, 1) + GAP

@@ -7,16 +7,29 @@ from collections.abc import Callable
 
 from cnn2sheet.ir import Program
 from cnn2sheet.passes.dead_cells import remove_dead_cells
+from cnn2sheet.passes.fold_batchnorm import fold_batchnorm
 from cnn2sheet.passes.fuse import fuse_activations
+from cnn2sheet.passes.inline_pooling import inline_pooling
 
 log = logging.getLogger(__name__)
 
 Pass = Callable[[Program], bool]
 
 PIPELINE: list[Pass] = [
+    # Fold a BatchNorm into the Dense/Conv weights before it, first: the activation after the
+    # BatchNorm can then fuse into the weighted sums themselves.
+    fold_batchnorm,
     # Fold elementwise activations into the cells that feed them: fewer cells, same values.
     fuse_activations,
     # Then drop whatever no output depends on.
+    remove_dead_cells,
+]
+
+
+COMPACT_PIPELINE: list[Pass] = [
+    *PIPELINE,
+    # The compact layout also folds convolution cells into the pooling cells that read them.
+    inline_pooling,
     remove_dead_cells,
 ]
 

@@ -11,6 +11,7 @@ from cnn2sheet.ir.program import Port
 from cnn2sheet.passes import run_passes
 from cnn2sheet.passes.dead_cells import remove_dead_cells
 from cnn2sheet.passes.fuse import fuse_activations
+from cnn2sheet.passes.inline_pooling import inline_pooling
 
 
 def _dense_relu() -> Program:
@@ -19,8 +20,14 @@ def _dense_relu() -> Program:
     x = p.add("x", "x", "input", (2,), values=np.array([1.0, -2.0]))
     w = p.add("d/kernel", "d", "param", (2,), values=np.array([0.5, 0.25]))
     b = p.add("d/bias", "d", "param", (1,), values=np.array([0.1]))
-    linear = p.add("d/linear", "d", "compute", (1,), role="linear",
-                   exprs=[Binary("+", Dot(x.ids, w.ids), Ref(b.start))])
+    linear = p.add(
+        "d/linear",
+        "d",
+        "compute",
+        (1,),
+        role="linear",
+        exprs=[Binary("+", Dot(x.ids, w.ids), Ref(b.start))],
+    )
     relu = p.add("d", "d", "compute", (1,), exprs=[Func("MAX", (Const(0.0), Ref(linear.start)))])
     p.outputs.append(Port("output", "d", relu.name, (1,)))
     return p
@@ -85,3 +92,46 @@ def test_checker_catches_a_read_of_a_later_block():
 
     with pytest.raises(ProgramInvariantError, match="reads cell id .* which no earlier block"):
         check_program(program)
+
+
+def _conv_pool(overlap: bool) -> Program:
+    """x (4 cells) → relu cells (4) → max pooling: one window of 4, or two overlapping of 3."""
+    p = Program()
+    x = p.add("x", "x", "input", (4,), values=np.array([1.0, -2.0, 3.0, 0.5]))
+    relu = p.add(
+        "c",
+        "c",
+        "compute",
+        (4,),
+        exprs=[Func("MAX", (Const(0.0), Binary("*", Ref(i), Const(2.0)))) for i in x.ids],
+    )
+    windows = [relu.ids[:3], relu.ids[1:]] if overlap else [relu.ids]
+    pool = p.add(
+        "pool",
+        "pool",
+        "compute",
+        (len(windows),),
+        exprs=[Func("MAX", (Cells(w),)) for w in windows],
+    )
+    p.outputs.append(Port("output", "pool", pool.name, pool.shape))
+    return p
+
+
+def test_inline_pooling_merges_the_window_into_one_max():
+    program = _conv_pool(overlap=False)
+    x = program.blocks["x"]
+
+    changed = inline_pooling(program)
+
+    assert changed and "c" not in program.blocks
+    (expr,) = program.blocks["pool"].exprs
+    doubled = tuple(Binary("*", Ref(int(i)), Const(2.0)) for i in x.ids)
+    assert expr == Func("MAX", (Const(0.0), *doubled))
+    check_program(program)
+
+
+def test_inline_pooling_declines_overlapping_windows():
+    program = _conv_pool(overlap=True)
+
+    assert not inline_pooling(program)
+    assert "c" in program.blocks
