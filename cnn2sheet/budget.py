@@ -71,7 +71,7 @@ def estimate(graph: Graph, target: Target) -> Budget:
         if op.cls == "InputLayer":
             continue
         # A shared layer's weights are laid out once.
-        params = 0 if id(op.layer) in seen_layers else int(op.layer.count_params())
+        params = 0 if id(op.layer) in seen_layers else _weight_count(op.layer)
         seen_layers.add(id(op.layer))
         lowering = find(op.cls)
         makes_cells = lowering is None or not lowering.view
@@ -79,3 +79,8 @@ def estimate(graph: Graph, target: Target) -> Budget:
         shape = op.outputs[0].shape if op.outputs else ()
         rows.append(LayerBudget(op.name, op.cls, shape, params, cells))
     return Budget(target, rows)
+
+
+def _weight_count(layer) -> int:
+    # An operation called on a tensor (keras.ops.gelu(x)) is not a Layer and holds no weights.
+    return int(layer.count_params()) if hasattr(layer, "count_params") else 0

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 
-from cnn2sheet.errors import Cnn2SheetError
+from cnn2sheet.errors import Cnn2SheetError, OptionError
 from cnn2sheet.layout.plan import LAYOUTS
 from cnn2sheet.targets import TARGETS
+from cnn2sheet.verify.engines import ENGINES
 from cnn2sheet.verify.report import DEFAULT_ATOL, DEFAULT_RTOL, TOLERANCE_RULE
 
 log = logging.getLogger("cnn2sheet")
 
-ENGINE_CHOICES = ("formulas", "ironcalc", "gnumeric")
+ENGINE_CHOICES = (*ENGINES, "all")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,42 +76,69 @@ def _parser() -> argparse.ArgumentParser:
         help="readable: every layer visible, one grid per channel (default); compact: fewest "
         "formula cells and characters, for proofs in CI and large models",
     )
+    compile_.add_argument(
+        "--formula",
+        metavar="NAME=EXPR",
+        action="append",
+        type=_formula_option,
+        default=[],
+        help="compile layer NAME as the formula EXPR of each input value x, in spreadsheet "
+        "syntax (e.g. --formula scale_up='2*x+1'; -x^2 is (-x)^2); for layers the compiler "
+        "has no lowering for; repeatable",
+    )
+    compile_.add_argument(
+        "--no-check",
+        action="store_true",
+        help="leave out the Check sheet (by default the workbook compares its live outputs "
+        "with Keras's for the sample it holds and shows PASS or FAIL)",
+    )
     compile_.set_defaults(run=_compile)
 
     verify = commands.add_parser(
         "verify",
         help="evaluate a workbook and compare it with the model",
-        description="Evaluate the workbook in a spreadsheet engine and compare its outputs "
-        f"with the model's. A cell passes when {TOLERANCE_RULE}. Exit status: 0 within "
-        "tolerance, 1 outside it, 2 on an error.",
+        description="Evaluate the workbook in a spreadsheet engine and compare its outputs, "
+        "and the cells of every layer, with the model's; a mismatch names the first layer "
+        f"that diverges. A cell passes when {TOLERANCE_RULE} (defaults rtol={DEFAULT_RTOL:g}, "
+        f"atol={DEFAULT_ATOL:g}). Exit status: 0 within tolerance, 1 outside it, 2 on an "
+        "error (with --engine all: 1 if any engine failed, else 2 if one is not installed).",
     )
     verify.add_argument("model", help="the Keras model file (.keras or .h5)")
     verify.add_argument("workbook", help="the compiled workbook (.xlsx)")
     verify.add_argument(
         "--input",
         metavar="SAMPLE",
-        help="sample(s) to verify: .npy or .npz, one sample or a batch; "
-        "default: the sample stored in the workbook's input cells",
+        help="sample(s) to verify: .npy or .npz, one sample or a batch (leading batch axis; "
+        "an .npz keyed by input-layer name, or 'x' for a one-input model); every sample is "
+        "checked in one loaded workbook; default: the sample stored in the workbook",
     )
     verify.add_argument(
         "--engine",
         choices=ENGINE_CHOICES,
         default="formulas",
-        help="spreadsheet engine that evaluates the workbook (default: formulas)",
+        help="spreadsheet engine that evaluates the workbook, or all of them one after the "
+        "other (default: formulas)",
     )
     verify.add_argument(
         "--rtol",
         type=float,
         default=DEFAULT_RTOL,
-        help=f"relative tolerance (default: {DEFAULT_RTOL:g})",
+        help=f"relative tolerance: a cell passes when {TOLERANCE_RULE} (default: {DEFAULT_RTOL:g})",
     )
     verify.add_argument(
         "--atol",
         type=float,
         default=DEFAULT_ATOL,
-        help=f"absolute tolerance (default: {DEFAULT_ATOL:g})",
+        help=f"absolute tolerance, see --rtol (default: {DEFAULT_ATOL:g})",
     )
-    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.add_argument(
+        "--outputs-only",
+        action="store_true",
+        help="compare only the model outputs, not every layer's cells",
+    )
+    verify.add_argument(
+        "--json", action="store_true", help="print the report as JSON, per layer and per output"
+    )
     verify.set_defaults(run=_verify)
 
     inspect = commands.add_parser(
@@ -126,6 +155,23 @@ def _parser() -> argparse.ArgumentParser:
         help="spreadsheet program to budget for (default: excel)",
     )
     inspect.set_defaults(run=_inspect)
+
+    lint = commands.add_parser(
+        "lint",
+        help="check a workbook's formulas against a target's functions and limits",
+        description="Parse every formula of an .xlsx (any workbook, not only compiled ones) and "
+        "check its functions, the target's limits and the portable subset. Prints one line per "
+        "finding, then a summary. Exit status: 0 without errors (warnings allowed), 1 with "
+        "errors, 2 when the workbook cannot be read.",
+    )
+    lint.add_argument("workbook", help="the workbook to check (.xlsx)")
+    lint.add_argument(
+        "--target",
+        choices=sorted(TARGETS),
+        default="excel",
+        help="spreadsheet program to check for (default: excel)",
+    )
+    lint.set_defaults(run=_lint)
     return parser
 
 
@@ -133,7 +179,13 @@ def _compile(args) -> int:
     from cnn2sheet.compiler import compile_model
 
     result = compile_model(
-        args.model, args.output, sample=args.input, target=args.target, layout=args.layout
+        args.model,
+        args.output,
+        sample=args.input,
+        target=args.target,
+        layout=args.layout,
+        formulas=_formulas(args.formula),
+        check=not args.no_check,
     )
     print(
         f"wrote {result.path} for {result.target}: {result.formula_cells:,} formula cells, "
@@ -143,22 +195,91 @@ def _compile(args) -> int:
     return 0
 
 
-def _verify(args) -> int:
-    from cnn2sheet.verify.check import verify
+def _formula_option(text: str) -> tuple[str, str]:
+    """``NAME=EXPR`` → (NAME, EXPR); the first ``=`` splits, as EXPR may compare with ``=``."""
+    name, equals, expr = text.partition("=")
+    if not equals or not name.strip() or not expr.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=EXPR, such as scale_up=2*x+1; got {text!r}"
+        )
+    return name.strip(), expr.strip()
 
-    report = verify(
-        args.model,
-        args.workbook,
-        sample=args.input,
-        engine=args.engine,
-        rtol=args.rtol,
-        atol=args.atol,
-    )
+
+def _formulas(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    formulas: dict[str, str] = {}
+    for name, expr in pairs:
+        if name in formulas:
+            raise OptionError(f"--formula is given twice for layer '{name}'")
+        formulas[name] = expr
+    return formulas
+
+
+def _verify(args) -> int:
+    from cnn2sheet.verify.check import verify_engines
+    from cnn2sheet.verify.engines import EngineUnavailable, require
+
+    if args.engine != "all":
+        require(args.engine)  # before loading the model: say how to install it, exit 2
+    engines, missing = [], {}
+    for engine in ENGINES if args.engine == "all" else [args.engine]:
+        try:
+            require(engine)
+            engines.append(engine)
+        except EngineUnavailable as exc:
+            missing[engine] = str(exc)
+            print(f"cnn2sheet: engine {engine} is not available: {exc}", file=sys.stderr)
+
+    with _progress_bar() as progress:
+        reports = verify_engines(
+            args.model,
+            args.workbook,
+            engines,
+            sample=args.input,
+            rtol=args.rtol,
+            atol=args.atol,
+            layers=not args.outputs_only,
+            progress=progress,
+        )
+    passed = all(r.passed for r in reports)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        data = (
+            reports[0].to_dict()
+            if args.engine != "all"
+            else {
+                "passed": passed and not missing,
+                "reports": [r.to_dict() for r in reports],
+                "unavailable": missing,
+            }
+        )
+        print(json.dumps(data, indent=2))
     else:
-        print(report.to_text())
-    return 0 if report.passed else 1
+        print("\n\n".join(r.to_text() for r in reports))
+        if args.engine == "all":
+            verdicts = ", ".join(f"{r.engine} {'PASS' if r.passed else 'FAIL'}" for r in reports)
+            gaps = f"; not installed: {', '.join(missing)}" if missing else ""
+            print(f"\nengines: {verdicts or 'none ran'}{gaps}")
+    return 1 if not passed else 2 if missing else 0
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """A rich progress bar per engine on stderr, when stderr is a terminal; yields the callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(engine: str, done: int, total: int) -> None:
+            if engine not in tasks:
+                tasks[engine] = bar.add_task(f"verifying with {engine}", total=total)
+            bar.update(tasks[engine], completed=done)
+
+        yield update
 
 
 def _inspect(args) -> int:
@@ -191,6 +312,14 @@ def _inspect(args) -> int:
             f"fits target '{budget.target.name}' (at least {budget.cells:,} cells)", markup=False
         )
     return 1 if problems else 0
+
+
+def _lint(args) -> int:
+    from cnn2sheet.lint import lint
+
+    report = lint(args.workbook, args.target)
+    print(report.to_text())
+    return 0 if report.passed else 1
 
 
 def _setup_logging(verbose: int) -> None:

@@ -43,6 +43,7 @@ def compile_model(
     target: str = "excel",
     layout: str = "readable",
     check: bool = True,
+    formulas: dict[str, str] | None = None,
 ) -> CompileResult:
     """Compile ``model`` (a ``keras.Model`` or a .keras/.h5 path) into the workbook ``output``.
 
@@ -50,7 +51,9 @@ def compile_model(
     they hold zeros. ``layout`` is ``"readable"`` (every layer visible, one grid per channel) or
     ``"compact"`` (fewest formula cells and characters). ``check`` adds the ``Check`` sheet,
     where the workbook compares its live outputs with Keras's for the inputs it holds and shows
-    PASS or FAIL. Nothing is written unless the whole compile succeeds.
+    PASS or FAIL. ``formulas`` maps layer names to elementwise formulas in ``x`` (spreadsheet
+    syntax, e.g. ``{"scale_up": "2*x+1"}``) for layers the compiler has no lowering for. Nothing
+    is written unless the whole compile succeeds.
     """
     began = time.perf_counter()
     spec = get_target(target)
@@ -60,10 +63,10 @@ def compile_model(
     samples = _first_samples(sample, graph)
 
     # Refuse what cannot fit before spending time on it.
-    check_graph(graph)
+    check_graph(graph, formulas)
     estimate(graph, spec).check()
 
-    program = lower(graph, samples)
+    program = lower(graph, samples, formulas)
     run_passes(program, COMPACT_PIPELINE if layout == "compact" else PIPELINE)
     if check:
         # After the passes: the check reads the final output cells and nothing may fold it away.
@@ -73,15 +76,15 @@ def compile_model(
     values = evaluate(program)
     path = write_workbook(program, placed, values, output, spec)
 
-    formulas = program.formula_count()
-    constants = sum(b.size for b in program.blocks.values()) - formulas
+    formula_cells = program.formula_count()
+    constants = sum(b.size for b in program.blocks.values()) - formula_cells
     result = CompileResult(
-        path, spec.name, formulas, constants, len(placed.sheets), time.perf_counter() - began
+        path, spec.name, formula_cells, constants, len(placed.sheets), time.perf_counter() - began
     )
     log.info(
         "compiled %s: %d formula cells, %d constant cells in %.1f s",
         path,
-        formulas,
+        formula_cells,
         constants,
         result.seconds,
     )

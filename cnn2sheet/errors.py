@@ -46,3 +46,29 @@ class TargetLimitError(Cnn2SheetError):
 
 class WorkbookError(Cnn2SheetError):
     """A workbook is missing, unreadable, or does not follow the cnn2sheet contract."""
+
+
+class FormulaSyntaxError(Cnn2SheetError):
+    """A formula's text does not follow the grammar; the message points at the column."""
+
+    def __init__(self, formula: str, position: int, reason: str):
+        self.formula = formula
+        self.position = position  # 0-based offset into ``formula``
+        self.reason = reason
+        super().__init__(
+            f"cannot parse formula at column {position + 1}: {reason}\n{_caret(formula, position)}"
+        )
+
+
+_BLANKS = str.maketrans("\n\r\t", "   ")
+
+
+def _caret(text: str, position: int, width: int = 72) -> str:
+    """Two lines: ``text`` (a window of it, if long) and a caret under ``position``."""
+    start = max(0, min(position - width // 2, len(text) - width))
+    end = min(len(text), start + width)
+    left = "…" if start > 0 else ""
+    right = "…" if end < len(text) else ""
+    # One character per column so the caret lines up: line breaks and tabs show as spaces.
+    shown = left + text[start:end].translate(_BLANKS) + right
+    return f"  {shown}\n  {' ' * (len(left) + position - start)}^"

@@ -14,9 +14,9 @@ from cnn2sheet.errors import SampleError
 def load_samples(source, inputs: list[tuple[str, tuple[int, ...]]]) -> list[np.ndarray]:
     """One float64 array per model input, each with a leading batch axis.
 
-    ``source`` is a path to ``.npy`` (one input) or ``.npz`` (keyed by input-layer name), an
-    array, a list of arrays in input order, or a dict keyed by input-layer name. A sample may
-    come with or without the batch axis.
+    ``source`` is a path to ``.npy`` (one input) or ``.npz`` (keyed by input-layer name, or
+    ``x`` for a model with one input), an array, a list of arrays in input order, or a dict
+    keyed by input-layer name. A sample may come with or without the batch axis.
     """
     if isinstance(source, str | os.PathLike):
         source = _read_file(Path(source), inputs)
@@ -57,6 +57,8 @@ def _read_file(path: Path, inputs) -> object:
                 arrays = {k: data[k] for k in data.files}
             if len(inputs) == 1 and len(arrays) == 1:
                 return list(arrays.values())
+            if len(inputs) == 1 and inputs[0][0] not in arrays and "x" in arrays:
+                return [arrays["x"]]  # Keras's name for inputs: an .npz of x (and labels y)
             return arrays
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise SampleError(f"cannot read sample file '{path}': {exc}") from exc

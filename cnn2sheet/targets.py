@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cnn2sheet.errors import OptionError
 
@@ -19,6 +20,14 @@ class Target:
     max_args: int
     max_cells: int | None
     functions: dict[str, str]  # IR function name → the target's name
+    # Every function the program has, and those an .xlsx must spell with the _xlfn. prefix
+    # (Excel 2010 and later additions); lint checks formulas against these.
+    known_functions: frozenset[str] = frozenset()
+    prefixed_functions: frozenset[str] = frozenset()
+    # The program's own limits, which lint checks. They are looser than the ones the compiler
+    # keeps to where the program accepts more than the .xlsx we write for every target.
+    program_max_cols: int | None = None
+    program_max_formula_chars: int | None = None
 
     def function(self, name: str) -> str:
         try:
@@ -28,6 +37,19 @@ class Target:
                 f"function {name} is not available for target '{self.name}'"
             ) from None
 
+
+def _function_table() -> dict[str, frozenset[str]]:
+    """data/functions.txt as {target tag: names}; the tag ``excel+`` marks _xlfn. functions."""
+    table: dict[str, set[str]] = {"excel": set(), "excel+": set(), "sheets": set()}
+    text = (Path(__file__).parent / "data" / "functions.txt").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        for tag in words[1:]:
+            table[tag].add(words[0])
+    return {tag: frozenset(names) for tag, names in table.items()}
+
+
+_FUNCTIONS = _function_table()
 
 # The portable subset: every engine we verify with evaluates these alike (shared/ENGINES.md).
 _PORTABLE = {
@@ -57,6 +79,10 @@ EXCEL = Target(
     max_args=255,
     max_cells=None,
     functions=_PORTABLE,
+    known_functions=_FUNCTIONS["excel"] | _FUNCTIONS["excel+"],
+    prefixed_functions=_FUNCTIONS["excel+"],
+    program_max_cols=16_384,
+    program_max_formula_chars=8_192,
 )
 
 SHEETS = Target(
@@ -68,6 +94,9 @@ SHEETS = Target(
     max_args=255,
     max_cells=10_000_000,  # Google Sheets: 10 million cells per spreadsheet, all tabs
     functions=_PORTABLE,
+    known_functions=_FUNCTIONS["sheets"],
+    program_max_cols=18_278,  # Google Sheets' grid ends at column ZZZ
+    program_max_formula_chars=50_000,  # Google Sheets: about 50,000 characters per cell
 )
 
 TARGETS = {t.name: t for t in (EXCEL, SHEETS)}

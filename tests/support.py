@@ -27,8 +27,9 @@ def require_engine(engine: str) -> None:
 def sample_for(model, seed: int = 0, low: float = -2.0, high: float = 2.0) -> list[np.ndarray]:
     """One random sample per model input, uniform in [low, high), without the batch axis."""
     rng = np.random.default_rng(seed)
-    return [rng.uniform(low, high, size=tuple(t.shape[1:])).astype(np.float32)
-            for t in model.inputs]
+    return [
+        rng.uniform(low, high, size=tuple(t.shape[1:])).astype(np.float32) for t in model.inputs
+    ]
 
 
 def randomize_weights(model, seed: int = 0, scale: float = 0.5) -> None:
@@ -46,8 +47,16 @@ def randomize_weights(model, seed: int = 0, scale: float = 0.5) -> None:
             layer.set_weights(values)
 
 
-def compile_and_verify(model, tmp_path: Path, *, engines=("formulas", "gnumeric"),
-                       samples=None, seed: int = 0, name: str = "model", **options):
+def compile_and_verify(
+    model,
+    tmp_path: Path,
+    *,
+    engines=("formulas", "gnumeric"),
+    samples=None,
+    seed: int = 0,
+    name: str = "model",
+    **options,
+):
     """Compile ``model`` with a seeded sample and verify it under each engine.
 
     Returns ``{engine: VerifyReport}``; asserts every report passed, with the report's text as

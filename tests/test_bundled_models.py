@@ -15,8 +15,9 @@ from cnn2sheet.cli import main
 @pytest.fixture(scope="module")
 def digits_book(tmp_path_factory):
     path = tmp_path_factory.mktemp("digits") / "digits.xlsx"
-    result = compile_model(FIXTURES / "digits_cnn.keras", path,
-                           sample=FIXTURES / "digits_sample.npy")
+    result = compile_model(
+        FIXTURES / "digits_cnn.keras", path, sample=FIXTURES / "digits_sample.npy"
+    )
     return result
 
 
@@ -33,8 +34,9 @@ def test_digits_workbook_matches_keras(digits_book, engine):
 def test_digits_workbook_predicts_like_the_model_on_held_out_images(digits_book):
     test = np.load(FIXTURES / "digits_test.npz")
 
-    report = verify(FIXTURES / "digits_cnn.keras", digits_book.path, engine="ironcalc",
-                    sample=test["x"][:20])
+    report = verify(
+        FIXTURES / "digits_cnn.keras", digits_book.path, engine="ironcalc", sample=test["x"][:20]
+    )
 
     assert report.samples == 20
     assert report.passed, report.to_text()
@@ -61,10 +63,19 @@ def test_google_sheets_shaped_cnn(tmp_path_factory, engine):
 def test_main_job_from_the_command_line(tmp_path, capsys):
     book = tmp_path / "digits.xlsx"
 
-    compiled = main(["compile", str(FIXTURES / "digits_cnn.keras"), "-o", str(book),
-                     "--input", str(FIXTURES / "digits_sample.npy")])
-    verified = main(["verify", str(FIXTURES / "digits_cnn.keras"), str(book),
-                     "--engine", "ironcalc"])
+    compiled = main(
+        [
+            "compile",
+            str(FIXTURES / "digits_cnn.keras"),
+            "-o",
+            str(book),
+            "--input",
+            str(FIXTURES / "digits_sample.npy"),
+        ]
+    )
+    verified = main(
+        ["verify", str(FIXTURES / "digits_cnn.keras"), str(book), "--engine", "ironcalc"]
+    )
 
     out = capsys.readouterr().out
     assert (compiled, verified) == (0, 0)

@@ -31,8 +31,9 @@ def _cli(capsys, *argv):
 
 
 def test_missing_model_file(capsys, tmp_path):
-    status, _, err = _cli(capsys, "compile", str(tmp_path / "nope.keras"), "-o",
-                          str(tmp_path / "out.xlsx"))
+    status, _, err = _cli(
+        capsys, "compile", str(tmp_path / "nope.keras"), "-o", str(tmp_path / "out.xlsx")
+    )
 
     assert status == 2
     assert err.strip() == f"cnn2sheet: error: model file '{tmp_path / 'nope.keras'}' does not exist"
@@ -67,8 +68,8 @@ def test_wrong_suffix(tmp_path):
 
 
 def test_every_unsupported_layer_is_listed_at_once(capsys, tmp_path):
-    inputs = keras.Input((4, 4, 4, 1), name="volume")
-    x = layers.Conv3D(2, 2, name="conv3d")(inputs)
+    inputs = keras.Input((4, 4, 1), name="image")
+    x = layers.Discretization(bin_boundaries=[0.0], name="bins")(inputs)
     x = layers.Flatten()(x)
     x = layers.Lambda(lambda t: t * 2, name="double")(x)
     model = keras.Model(inputs, x)
@@ -79,7 +80,7 @@ def test_every_unsupported_layer_is_listed_at_once(capsys, tmp_path):
 
     message = str(info.value)
     assert "(2 problems)" in message
-    assert "layer 'conv3d' (Conv3D): this layer class is not supported" in message
+    assert "layer 'bins' (Discretization): this layer class is not supported" in message
     assert "layer 'double' (Lambda): this layer class is not supported" in message
     assert not path.exists()
 
@@ -88,9 +89,11 @@ def test_unsupported_option_names_the_value():
     inputs = keras.Input((5, 5, 1), name="x")
     model = keras.Model(inputs, layers.Dense(2, activation=_custom_activation, name="fc")(inputs))
 
-    with pytest.raises(UnsupportedModelError,
-                       match=r"layer 'fc' \(Dense\): activation '.*_custom_activation.*' is not "
-                             r"supported"):
+    with pytest.raises(
+        UnsupportedModelError,
+        match=r"layer 'fc' \(Dense\): activation '.*_custom_activation.*' is not "
+        r"supported",
+    ):
         compile_model(model, "unused.xlsx")
 
 
@@ -119,8 +122,9 @@ def test_sample_of_the_wrong_shape(capsys, tmp_path):
     sample = tmp_path / "sample.npy"
     np.save(sample, np.zeros((7, 7, 1)))
 
-    status, _, err = _cli(capsys, "compile", str(DIGITS), "-o", str(tmp_path / "o.xlsx"),
-                          "--input", str(sample))
+    status, _, err = _cli(
+        capsys, "compile", str(DIGITS), "-o", str(tmp_path / "o.xlsx"), "--input", str(sample)
+    )
 
     assert status == 2
     assert "sample for input 'image' has shape (7, 7, 1); the model expects (8, 8, 1)" in err
@@ -141,8 +145,7 @@ def test_output_folder_must_exist(tmp_path):
         compile_model(DIGITS, tmp_path / "nowhere" / "model.xlsx")
 
 
-def test_failed_compile_keeps_the_old_workbook_and_leaves_no_temporary_file(tmp_path,
-                                                                            monkeypatch):
+def test_failed_compile_keeps_the_old_workbook_and_leaves_no_temporary_file(tmp_path, monkeypatch):
     target = tmp_path / "model.xlsx"
     target.write_bytes(b"previous contents")
 

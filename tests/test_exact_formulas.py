@@ -15,8 +15,7 @@ from cnn2sheet import compile_model
 def _formulas(path):
     book = openpyxl.load_workbook(path)
     sheet = book["model"]
-    cells = {c.coordinate: c.value for row in sheet.iter_rows() for c in row
-             if c.value is not None}
+    cells = {c.coordinate: c.value for row in sheet.iter_rows() for c in row if c.value is not None}
     names = {name: d.attr_text for name, d in book.defined_names.items()}
     return cells, names
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
-from cnn2sheet.backend.manifest import Entry, write_manifest
+from cnn2sheet.backend.check_sheet import is_verdict, style_verdict, verdict_formula
+from cnn2sheet.backend.manifest import Entry, arrangement_of, write_manifest
 from cnn2sheet.backend.render import Renderer
 from cnn2sheet.errors import TargetLimitError, WorkbookError
 from cnn2sheet.formula import ast
@@ -77,34 +78,39 @@ def _write(program, layout, values, filename, target) -> None:
             cached = values[block.start : block.start + block.size]
             for r, c, expr, value in zip(rows, cols, block.exprs, cached, strict=True):
                 tree = renderer.render(expr, placement.sheet)
+                shown = float(value) if math.isfinite(value) else "#NUM!"
+                if is_verdict(block):  # the self-check's verdict reads PASS or FAIL
+                    tree, shown = verdict_formula(tree, value)
+                    style_verdict(book, sheet, int(r), int(c))
                 text = to_formula(tree)
                 _check_limits(text, tree, block.name, layout.sheets[placement.sheet], r, c, target)
-                sheet.write_formula(
-                    int(r), int(c), text, None, float(value) if math.isfinite(value) else "#NUM!"
-                )
+                sheet.write_formula(int(r), int(c), text, None, shown)
         else:
             style = styles["input"] if block.kind == "input" else None
             for r, c, v in zip(rows, cols, block.values.ravel(), strict=True):
                 sheet.write_number(int(r), int(c), float(v), style)
 
-    write_manifest(
-        book,
-        [
-            Entry(
-                b.name,
-                b.layer,
-                b.cls,
-                b.kind,
-                b.role,
-                b.shape,
-                range_text(layout, layout.placements[b.name]),
-            )
-            for b in program.blocks.values()
-        ],
-    )
+    write_manifest(book, [_entry(b, layout) for b in program.blocks.values()])
     for port in program.inputs + program.outputs:
         book.define_name(port.name, "=" + range_text(layout, layout.placements[port.block]))
     book.close()
+
+
+def _entry(block, layout: Layout) -> Entry:
+    """The manifest row of ``block``: where it sits and how its cells fill that rectangle."""
+    placement = layout.placements[block.name]
+    ids = np.arange(block.start, block.start + block.size)
+    rows, cols = layout.row_of[ids] - placement.row, layout.col_of[ids] - placement.col
+    return Entry(
+        block.name,
+        block.layer,
+        block.cls,
+        block.kind,
+        block.role,
+        block.shape,
+        range_text(layout, placement),
+        arrangement_of(block.shape, rows, cols, placement.cols),
+    )
 
 
 def _check_limits(

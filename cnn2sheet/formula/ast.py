@@ -91,6 +91,30 @@ class Range(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Span(Node):
+    """Whole columns (``A:C``, axis ``"col"``) or whole rows (``1:3``, axis ``"row"``)."""
+
+    axis: str
+    first: int
+    last: int
+    sheet: str | None = None
+    first_abs: bool = False
+    last_abs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Array(Node):
+    """An array constant such as ``{1,2;3,4}``: a tuple of rows, each a tuple of items."""
+
+    rows: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Empty(Node):
+    """An omitted function argument, as in ``IF(A1,,2)``."""
+
+
+@dataclass(frozen=True, slots=True)
 class Name(Node):
     """A defined name, or a parameter of a custom-layer formula such as ``x``."""
 
@@ -143,9 +167,14 @@ class Call(Node):
 
 def depth(node: Node) -> int:
     """How deeply function calls nest in ``node`` (Excel allows 64 levels)."""
-    children = _children(node)
-    inner = max((depth(c) for c in children), default=0)
-    return inner + 1 if isinstance(node, Call) else inner
+    deepest = 0
+    stack = [(node, 0)]  # a loop, not recursion: a formula may hold thousands of terms
+    while stack:
+        current, above = stack.pop()
+        level = above + 1 if isinstance(current, Call) else above
+        deepest = max(deepest, level)
+        stack.extend((child, level) for child in _children(current))
+    return deepest
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -155,6 +184,8 @@ def _children(node: Node) -> tuple[Node, ...]:
         return (node.left, node.right)
     if isinstance(node, Unary | Percent):
         return (node.operand,)
+    if isinstance(node, Array):
+        return tuple(item for row in node.rows for item in row)
     return ()
 
 

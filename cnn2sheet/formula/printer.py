@@ -70,9 +70,15 @@ def _wrap(child: ast.Node, parent_precedence: int, strict: bool) -> str:
 
 def _binary(node: ast.Binary) -> str:
     # Left-associative: a tie on the right needs parentheses, a tie on the left does not.
-    left = _wrap(node.left, node.precedence, strict=False)
-    right = _wrap(node.right, node.precedence, strict=True)
-    return f"{left}{node.op}{right}"
+    # A long sum is a left-deep chain; walk its spine in a loop so thousands of terms cannot
+    # exhaust Python's recursion limit.
+    tails: list[str] = []
+    while isinstance(node.left, ast.Binary) and node.left.precedence == node.precedence:
+        tails.append(node.op + _wrap(node.right, node.precedence, strict=True))
+        node = node.left
+    head = _wrap(node.left, node.precedence, strict=False)
+    head += node.op + _wrap(node.right, node.precedence, strict=True)
+    return head + "".join(reversed(tails))
 
 
 def _range(node: ast.Range) -> str:
@@ -80,6 +86,19 @@ def _range(node: ast.Range) -> str:
     start = cell_address(node.start, with_sheet=False)
     end = cell_address(node.end, with_sheet=False)
     return f"{prefix}{start}:{end}"
+
+
+def _span(node: ast.Span) -> str:
+    prefix = quote_sheet(node.sheet) + "!" if node.sheet is not None else ""
+    if node.axis == "col":
+        first, last = column_letters(node.first), column_letters(node.last)
+    else:
+        first, last = str(node.first + 1), str(node.last + 1)
+    return f"{prefix}{'$' * node.first_abs}{first}:{'$' * node.last_abs}{last}"
+
+
+def _array(node: ast.Array) -> str:
+    return "{" + ";".join(",".join(_print(item) for item in row) for row in node.rows) + "}"
 
 
 def _string(node: ast.String) -> str:
@@ -93,6 +112,9 @@ _PRINTERS = {
     ast.ErrorLiteral: lambda n: n.code,
     ast.Cell: cell_address,
     ast.Range: _range,
+    ast.Span: _span,
+    ast.Array: _array,
+    ast.Empty: lambda n: "",
     ast.Name: lambda n: n.name,
     ast.Unary: lambda n: n.op + _wrap(n.operand, n.precedence, strict=False),
     ast.Percent: lambda n: _wrap(n.operand, n.precedence, strict=False) + "%",

@@ -37,7 +37,11 @@ class Ref(Expr):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Cells(Expr):
-    """An ordered list of cells, as an argument of an aggregate such as ``MAX`` or ``SUM``."""
+    """An ordered list of cells, as an argument of an aggregate such as ``MAX`` or ``SUM``.
+
+    It is also the table of ``INDEX(Cells, k)``, which reads the k-th cell (1-based); there the
+    cells must form one rectangle, a column of a weight block for an embedding look-up.
+    """
 
     ids: np.ndarray
 

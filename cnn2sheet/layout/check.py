@@ -11,7 +11,8 @@
     Keras output   live output   |live − Keras|   excess over tolerance
     ▦▦▦▦▦▦▦▦▦▦    ▦▦▦▦▦▦▦▦▦▦   ▦▦▦▦▦▦▦▦▦▦      ▦▦▦▦▦▦▦▦▦▦
 
-    sample in input (image) → 8×8×1                        ← one section per model input
+    The sample this workbook holds …                       ← heading
+    sample in input (image)                                ← a caption per model input
     ▦▦▦▦▦▦▦▦
 
 Every block is laid row by row in C order, like the model's inputs and outputs.
@@ -34,9 +35,10 @@ from cnn2sheet.layout.arrange import GAP
 from cnn2sheet.layout.placement import Label, Layout
 from cnn2sheet.targets import Target
 
-HEADING = "Self-check: the outputs this workbook computes, next to Keras's for the same sample"
 __all__ = ["CHECK_LAYER", "place_check"]
 
+HEADING = "Self-check: the outputs this workbook computes, next to Keras's for the same sample"
+SAMPLE_HEADING = "The sample this workbook holds (a copy of its input cells when compiled)"
 RULE = (
     "PASS when every output cell has |live − Keras| ≤ max(atol, rtol·|Keras|). "
     "Change an input or a weight and, once recalculated, it reads FAIL."
@@ -61,9 +63,10 @@ def place_check(layout: Layout, blocks: list[Block], target: Target) -> None:
         heading = expected.title.removeprefix("Keras ") + " → " + _shape(expected)
         layout.labels.append(Label(sheet, row, 0, heading, "heading"))
         row = _band(layout, list(group), sheet, row + 1, target) + GAP
-    for sample in by_role.get(SAMPLE, []):
-        layout.labels.append(Label(sheet, row, 0, f"{sample.title} → {_shape(sample)}", "heading"))
-        row = _band(layout, [sample], sheet, row + 1, target) + GAP
+    samples = by_role.get(SAMPLE, [])
+    if samples:
+        layout.labels.append(Label(sheet, row, 0, SAMPLE_HEADING, "heading"))
+        _band(layout, samples, sheet, row + 1, target)
 
 
 def _band(layout: Layout, blocks: list[Block], sheet: int, row: int, target: Target) -> int:

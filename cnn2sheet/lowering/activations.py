@@ -1,30 +1,33 @@
-"""Activation functions as cell formulas; softmax gets helper cells to stay stable."""
+"""Activation functions as cells: every activation Keras accepts by name, and its options.
+
+Elementwise activations (:mod:`~cnn2sheet.lowering.elementwise`) become one formula per cell that
+the fuse_activations pass can fold into the cells feeding them; activations over an axis
+(:mod:`~cnn2sheet.lowering.along_axis`: softmax, log_softmax, sparsemax, GLU) get helper cells.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnn2sheet.ir import Binary, Cells, Const, Expr, Func, Neg, Ref
-from cnn2sheet.ir.program import ZERO
+from cnn2sheet.lowering.along_axis import ALONG_AXIS, softmax
 from cnn2sheet.lowering.builder import Builder
+from cnn2sheet.lowering.elementwise import ELEMENTWISE, cell
 
+__all__ = [
+    "ALONG_AXIS", "DECLINED", "ELEMENTWISE", "SUPPORTED", "activation_name", "apply",
+    "cell", "check_activation", "softmax",
+]  # fmt: skip
 
-def _relu(x: Expr) -> Expr:
-    return Func("MAX", (Const(0.0), x))
+DECLINED = {
+    "threshold": "Keras gives it no default threshold or default_value, so it cannot be used "
+    "by name; call keras.ops.threshold(x, threshold, default_value) on a tensor instead",
+    "glu": "it halves its axis but Keras's layers report the unhalved shape, so the model's "
+    "static shapes are wrong; call keras.ops.glu(x, axis) on a tensor instead",
+}
+"""Names ``keras.activations`` lists that a layer cannot use by name, with the reason."""
 
-
-def _sigmoid(x: Expr) -> Expr:
-    return Binary("/", Const(1.0), Binary("+", Const(1.0), Func("EXP", (Neg(x),))))
-
-
-def _tanh(x: Expr) -> Expr:
-    return Func("TANH", (x,))
-
-
-ELEMENTWISE = {"relu": _relu, "sigmoid": _sigmoid, "tanh": _tanh}
-"""Activations that act on each cell alone: name → expression of the input cell."""
-
-SUPPORTED = ("linear", *ELEMENTWISE, "softmax")
+SUPPORTED = tuple(sorted({"linear", *ELEMENTWISE, *ALONG_AXIS} - set(DECLINED)))
+"""Every activation name a layer's ``activation=`` may hold (aliases swish, hard_swish too)."""
 
 
 def activation_name(activation) -> str:
@@ -33,7 +36,11 @@ def activation_name(activation) -> str:
         return activation
     import keras
 
-    name = keras.activations.serialize(activation)
+    try:
+        name = keras.activations.serialize(activation)
+    except (ValueError, TypeError):
+        # A lambda or an unregistered function: its own name is the best description.
+        return getattr(activation, "__name__", repr(activation))
     if isinstance(name, dict):
         name = name.get("config", name.get("class_name", repr(name)))
     return str(name)
@@ -42,77 +49,42 @@ def activation_name(activation) -> str:
 def check_activation(op, attr: str = "activation") -> list[str]:
     """Problems with ``op.layer.<attr>``: empty when the activation is supported."""
     name = activation_name(getattr(op.layer, attr))
+    return check_name(name, attr)
+
+
+def check_name(name: str, option: str = "activation") -> list[str]:
+    """Problems with using the activation ``name`` by name: empty when it is supported."""
     if name in SUPPORTED:
         return []
-    return [f"activation '{name}' is not supported (supported: {', '.join(SUPPORTED)})"]
-
-
-def cell(cell_id: int) -> Expr:
-    """The expression reading one cell of a tensor view (padding reads as 0)."""
-    return Const(0.0) if cell_id == ZERO else Ref(int(cell_id))
+    if name in DECLINED:
+        return [f"{option} '{name}' is not supported: {DECLINED[name]}"]
+    return [f"{option} '{name}' is not supported (supported: {', '.join(SUPPORTED)})"]
 
 
 def apply(
-    builder: Builder, ids: np.ndarray, name: str, *, axis: int = -1, role: str = "output"
+    builder: Builder,
+    ids: np.ndarray,
+    name: str,
+    *,
+    axis=-1,
+    role: str = "output",
+    **options,
 ) -> np.ndarray:
-    """Cells computing activation ``name`` of the tensor ``ids``; returns the result's ids."""
+    """Cells computing activation ``name`` (with Keras ``options``) of the tensor ``ids``.
+
+    ``axis`` (one or several, counted without the batch axis) matters only to activations over
+    an axis. Returns the result's ids; "linear" makes no cells.
+    """
     if name == "linear":
         return ids
     if name in ELEMENTWISE:
         fn = ELEMENTWISE[name]
         return builder.compute(
             ids.shape,
-            (fn(cell(i)) for i in ids.ravel()),
+            (fn(cell(i), **options) for i in ids.ravel()),
             role=role,
             title=f"{builder.title}: {name}",
         )
-    if name == "softmax":
-        return softmax(builder, ids, axis=axis, role=role)
+    if name in ALONG_AXIS:
+        return ALONG_AXIS[name](builder, ids, axis=axis, role=role)
     raise ValueError(f"{builder.op.describe()}: activation '{name}' is not supported")
-
-
-def softmax(
-    builder: Builder, ids: np.ndarray, *, axis: int = -1, role: str = "output"
-) -> np.ndarray:
-    """exp(x − max) / Σ exp(x − max) along ``axis``, through max, exp and sum helper cells.
-
-    Subtracting each group's maximum keeps EXP from overflowing; the sum is a plain SUM over
-    the exp cells because an array expression such as ``SUM(EXP(range))`` is not portable.
-    """
-    moved = np.moveaxis(ids, axis, -1)
-    groups = moved.reshape(-1, moved.shape[-1])
-    outer = moved.shape[:-1]
-
-    maxes = builder.compute(outer, (_max_of(g) for g in groups), role="softmax max")
-    exps = builder.compute(
-        moved.shape,
-        (
-            Func("EXP", (Binary("-", cell(x), Ref(int(m))),))
-            for g, m in zip(groups, maxes.ravel(), strict=True)
-            for x in g
-        ),
-        role="softmax exp",
-    )
-    exp_groups = exps.reshape(-1, moved.shape[-1])
-    sums = builder.compute(
-        outer, (Func("SUM", (Cells(g),)) for g in exp_groups), role="softmax sum"
-    )
-    out = builder.compute(
-        moved.shape,
-        (
-            Binary("/", Ref(int(e)), Ref(int(s)))
-            for g, s in zip(exp_groups, sums.ravel(), strict=True)
-            for e in g
-        ),
-        role=role,
-        title=f"{builder.title}: softmax",
-    )
-    return np.moveaxis(out, -1, axis)
-
-
-def _max_of(group: np.ndarray) -> Expr:
-    real = group[group != ZERO]
-    args: tuple[Expr, ...] = (Cells(real),)
-    if real.size < group.size:
-        args += (Const(0.0),)
-    return Func("MAX", args)

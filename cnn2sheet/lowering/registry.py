@@ -22,6 +22,7 @@ class Lowering:
     check: CheckFn
     options: str
     view: bool = False  # True for layers that only rearrange references and make no cells
+    builtin: bool = True  # False for a user's register_layer() or a layer formula
 
 
 REGISTRY: dict[str, Lowering] = {}
@@ -58,3 +59,16 @@ def find(cls_name: str) -> Lowering | None:
 def _load_builtin() -> None:
     # Importing the layer modules runs their @register decorators.
     from cnn2sheet.lowering import layers  # noqa: F401
+
+
+def layers_markdown() -> str:
+    """The built-in lowerings as a Markdown table: Keras class, what of it is supported.
+
+    A user's register_layer() lowerings are left out, so the table reads the same in any process.
+    """
+    rows = [lw for lw in supported_layers() if lw.builtin]
+    lines = ["| Keras class | Supported options |", "| --- | --- |"]
+    for lowering in rows:
+        options = lowering.options.replace("|", "\\|") or "—"
+        lines.append(f"| `{lowering.cls}` | {options} |")
+    return "\n".join(lines) + "\n"

@@ -44,16 +44,23 @@ def fold_batchnorm(program: Program) -> bool:
     otherwise: an activation between the two, a sum whose value is also read elsewhere or is a
     model output, a weight shared by two channels.
     """
-    folded = []
+    folded = 0
+    counts = read_counts(program)
     for block in list(program.compute_blocks()):
-        if block.name not in program.blocks:
+        if not block.exprs or _match(block.exprs[0]) is None:
             continue
-        source = _fold_one(program, block, read_counts(program))
-        if source is not None:
-            folded.append((source, block.name))
-    for source, target in folded:
-        log.debug("fold_batchnorm: folded %s into the weights of %s", target, source)
-    return bool(folded)
+        source = _fold_one(program, block, counts)
+        if source is None:
+            continue
+        folded += 1
+        counts = read_counts(program)
+        log.debug(
+            "fold_batchnorm: %s (%d cells) folded into the weights of %s",
+            block.layers[-1],
+            block.size,
+            source,
+        )
+    return folded > 0
 
 
 def _fold_one(program: Program, bn: Block, counts: np.ndarray) -> str | None:
@@ -110,7 +117,8 @@ def _weight_cells(channel: tuple) -> list[int]:
 
 def _covers(source: Block, xs: np.ndarray, counts: np.ndarray) -> bool:
     """Whether ``xs`` are all of ``source``'s cells, each read once (by the BatchNorm only)."""
-    if xs.size != source.size or np.unique(xs).size != xs.size:
+    inside = (xs >= source.start) & (xs < source.start + source.size)
+    if not inside.all() or xs.size != source.size or np.unique(xs).size != xs.size:
         return False
     return bool((counts[xs] == 1).all())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnn2sheet.lowering import activations
+from cnn2sheet.lowering.channels import to_last
 from cnn2sheet.lowering.registry import register
 
 
@@ -11,9 +12,14 @@ def lower_identity(op, inputs, builder):
     return [inputs[0]]
 
 
-@register("Flatten", options="a reference-only reshape: no cells", view=True)
+@register(
+    "Flatten",
+    options="a reference-only reshape: no cells; channels_first flattens channels-last, as Keras "
+    "does",
+    view=True,
+)
 def lower_flatten(op, inputs, builder):
-    return [inputs[0].reshape(-1)]
+    return [to_last(op, inputs[0]).reshape(-1)]
 
 
 @register(

@@ -5,7 +5,8 @@
 ...     session.last_errors["output"]  # [("'model'!B4", "#VALUE!"), ...] for non-numbers
 
 Engines: ``formulas`` (pure Python, slow, the project's proof), ``ironcalc``
-(Rust, fast) and ``gnumeric`` (``ssconvert --recalc``, one process per sample).
+(Rust, fast), ``gnumeric`` (``ssconvert --recalc``, one process per sample) and
+``libreoffice`` (headless Calc through Python-UNO, one office per session).
 See each engine's module for what it does with names, errors and precision.
 """
 
@@ -21,7 +22,7 @@ from .workbook_names import AddressError, Area, UnknownNameError, WorkbookNames,
 
 logger = logging.getLogger(__name__)
 
-ENGINES: tuple[str, ...] = ("formulas", "ironcalc", "gnumeric")
+ENGINES: tuple[str, ...] = ("formulas", "ironcalc", "gnumeric", "libreoffice")
 
 __all__ = [
     "ENGINES",
@@ -52,8 +53,10 @@ def require(engine: str) -> None:
         from .formulas_engine import check_available
     elif engine == "ironcalc":
         from .ironcalc_engine import check_available
-    else:
+    elif engine == "gnumeric":
         from .gnumeric_engine import check_available
+    else:
+        from .libreoffice_engine import check_available
     check_available()
 
 
@@ -78,6 +81,10 @@ def open_session(engine: str, path: str | os.PathLike) -> Session:
         from .ironcalc_engine import IronCalcSession
 
         return IronCalcSession(path)
-    from .gnumeric_engine import GnumericSession
+    if engine == "gnumeric":
+        from .gnumeric_engine import GnumericSession
 
-    return GnumericSession(path)
+        return GnumericSession(path)
+    from .libreoffice_engine import LibreOfficeSession
+
+    return LibreOfficeSession(path)
