@@ -46,6 +46,7 @@ def _machine(results: dict) -> list[str]:
         f"- Gnumeric: {m['gnumeric']}; LibreOffice: {m['libreoffice']}",
         f"- Load average (1/5/15 min) before: {load['before']}, after: {load['after']}; "
         f"run took {results['seconds'] / 60:.1f} min",
+        f"- Compile and XlsxWriter times: best of {results.get('repeat', 1)} runs each",
         f"- `import keras` took {results['keras_import_s']:.1f} s (once per process, not "
         "counted in any compile time below)",
     ]

@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         "has no lowering for; repeatable",
     )
     compile_.add_argument(
+        "--labels",
+        metavar="FILE",
+        help="class labels, one per line, shown with the predicted class",
+    )
+    compile_.add_argument(
         "--no-check",
         action="store_true",
         help="leave out the Check sheet (by default the workbook compares its live outputs "
@@ -154,6 +159,12 @@ def _parser() -> argparse.ArgumentParser:
         default="excel",
         help="spreadsheet program to budget for (default: excel)",
     )
+    inspect.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="readable",
+        help="layout to place the cells with (default: readable)",
+    )
     inspect.set_defaults(run=_inspect)
 
     lint = commands.add_parser(
@@ -178,15 +189,18 @@ def _parser() -> argparse.ArgumentParser:
 def _compile(args) -> int:
     from cnn2sheet.compiler import compile_model
 
-    result = compile_model(
-        args.model,
-        args.output,
-        sample=args.input,
-        target=args.target,
-        layout=args.layout,
-        formulas=_formulas(args.formula),
-        check=not args.no_check,
-    )
+    with _progress_bar(lambda stage: f"{stage} cells") as progress:
+        result = compile_model(
+            args.model,
+            args.output,
+            sample=args.input,
+            target=args.target,
+            layout=args.layout,
+            formulas=_formulas(args.formula),
+            check=not args.no_check,
+            labels=args.labels,
+            progress=progress,
+        )
     print(
         f"wrote {result.path} for {result.target}: {result.formula_cells:,} formula cells, "
         f"{result.constant_cells:,} constant cells on {result.sheets} sheet(s) "
@@ -229,7 +243,7 @@ def _verify(args) -> int:
             missing[engine] = str(exc)
             print(f"cnn2sheet: engine {engine} is not available: {exc}", file=sys.stderr)
 
-    with _progress_bar() as progress:
+    with _progress_bar(lambda engine: f"verifying with {engine}") as progress:
         reports = verify_engines(
             args.model,
             args.workbook,
@@ -262,8 +276,8 @@ def _verify(args) -> int:
 
 
 @contextlib.contextmanager
-def _progress_bar():
-    """A rich progress bar per engine on stderr, when stderr is a terminal; yields the callback."""
+def _progress_bar(describe=lambda stage: stage):
+    """A rich progress bar per stage on stderr, when stderr is a terminal; yields the callback."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -274,10 +288,10 @@ def _progress_bar():
     ) as bar:
         tasks: dict[str, int] = {}
 
-        def update(engine: str, done: int, total: int) -> None:
-            if engine not in tasks:
-                tasks[engine] = bar.add_task(f"verifying with {engine}", total=total)
-            bar.update(tasks[engine], completed=done)
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(describe(stage), total=total)
+            bar.update(tasks[stage], completed=done)
 
         yield update
 
@@ -287,22 +301,34 @@ def _inspect(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from cnn2sheet.compiler import inspect_model
+    from cnn2sheet.compiler import LayerPlan, inspect_model, plan_model
 
     budget = inspect_model(args.model, target=args.target)
+    plans = plan_model(args.model, target=args.target, layout=args.layout) or {}
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)  # piped: no wrapping at an imaginary 80 columns
     # Plain text when piped: no box drawing for another program to parse around.
     table = Table(
         title=f"{args.model} for {budget.target.name}",
         box=box.SIMPLE_HEAD if console.is_terminal else None,
     )
-    for column in ("layer", "class", "output shape", "weights", "new cells"):
-        table.add_column(column, justify="right" if column in ("weights", "new cells") else "left")
+    numbers = ("weights", "cells", "formulas")
+    for column in ("layer", "class", "output shape", *numbers, "in the workbook"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for row in budget.layers:
         shape = "×".join(map(str, row.shape)) or "scalar"
-        table.add_row(row.name, row.cls, shape, f"{row.params:,}", f"{row.cells:,}")
+        if plans:
+            plan = plans.get(row.name, LayerPlan(0, 0, ""))
+            cells, formulas = f"{plan.cells:,}", f"{plan.formulas:,}"
+            where = plan.where.replace("$", "") if plan.cells else "no cells (references only)"
+        else:  # too large to lower quickly: the estimate only
+            cells, formulas, where = f"≥{row.cells + row.params:,}", "?", "?"
+        table.add_row(row.name, row.cls, shape, f"{row.params:,}", cells, formulas, where)
     table.add_section()
-    table.add_row("total", "", "", f"{budget.params:,}", f"{budget.cells:,}")
+    total_cells = sum(p.cells for p in plans.values()) if plans else budget.cells
+    total_formulas = f"{sum(p.formulas for p in plans.values()):,}" if plans else "?"
+    table.add_row("total", "", "", f"{budget.params:,}", f"{total_cells:,}", total_formulas, "")
     console.print(table)
     problems = budget.problems()
     for problem in problems:

@@ -9,6 +9,7 @@ need_apt=()
 command -v ssconvert >/dev/null 2>&1 || need_apt+=(gnumeric)
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
 /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 || need_apt+=(python3-uno)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing ${need_apt[*]} with apt-get"

@@ -48,3 +48,8 @@ def test_inspect_lists_every_layer(capsys):
     for name in ("image", "conv1", "pool1", "conv2", "flatten", "dropout", "digits"):
         assert name in out
     assert "fits target 'sheets'" in out
+    flatten = next(line for line in out.splitlines() if line.strip().startswith("flatten"))
+    assert "no cells (references only)" in flatten
+    conv1 = next(line for line in out.splitlines() if line.strip().startswith("conv1"))
+    assert conv1.split()[3:6] == ["80", "592", "512"]  # weights, cells, formulas
+    assert "model!A" in conv1

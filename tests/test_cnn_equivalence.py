@@ -8,6 +8,7 @@ import pytest
 from keras import layers
 from support import compile_and_verify, randomize_weights, sample_for
 
+from cnn2sheet import compile_model, verify
 from cnn2sheet.frontend import build_graph
 from cnn2sheet.ir.evaluate import evaluate
 from cnn2sheet.lowering import lower
@@ -155,3 +156,22 @@ def test_ir_evaluation_matches_keras_for_any_seed(seed):
     got = values[block.ids.ravel()]
     want = np.asarray(model.predict(sample[None], verbose=0)).ravel()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_legacy_h5_and_keras_files_compile_from_disk(tmp_path):
+    model = _model(
+        (6, 6, 1),
+        layers.Conv2D(2, 3, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(3, activation="softmax"),
+        seed=4,
+    )
+    (sample,) = sample_for(model, 4)
+
+    for suffix in (".h5", ".keras"):
+        path = tmp_path / f"model{suffix}"
+        model.save(path)
+        book = tmp_path / f"model{suffix}.xlsx"
+        compile_model(path, book, sample=sample)
+        report = verify(path, book, engine="ironcalc")
+        assert report.passed, report.to_text()

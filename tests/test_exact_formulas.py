@@ -34,25 +34,25 @@ def conv_book(tmp_path_factory):
 def test_conv_window_is_one_sumproduct_of_congruent_rectangles(conv_book):
     (cells, _), _ = conv_book
 
-    assert cells["A9"] == "=MAX(0,SUMPRODUCT(A3:B4,D9:E10)+G9)"
-    assert cells["B9"] == "=MAX(0,SUMPRODUCT(B3:C4,D9:E10)+G9)"
-    assert cells["A10"] == "=MAX(0,SUMPRODUCT(A4:B5,D9:E10)+G9)"
-    assert cells["B10"] == "=MAX(0,SUMPRODUCT(B4:C5,D9:E10)+G9)"
+    assert cells["A11"] == "=MAX(0,SUMPRODUCT(A5:B6,D11:E12)+G11)"
+    assert cells["B11"] == "=MAX(0,SUMPRODUCT(B5:C6,D11:E12)+G11)"
+    assert cells["A12"] == "=MAX(0,SUMPRODUCT(A6:B7,D11:E12)+G11)"
+    assert cells["B12"] == "=MAX(0,SUMPRODUCT(B6:C7,D11:E12)+G11)"
 
 
 def test_weights_and_inputs_are_cells_holding_their_values(conv_book):
     (cells, _), model = conv_book
     kernel = model.get_layer("conv").kernel.numpy()[:, :, 0, 0]
 
-    assert [cells[a] for a in ("A3", "B3", "C3", "A5", "C5")] == [0, 1, 2, 6, 8]
-    assert cells["D9"] == pytest.approx(float(kernel[0, 0]), rel=1e-15)
-    assert cells["E10"] == pytest.approx(float(kernel[1, 1]), rel=1e-15)
+    assert [cells[a] for a in ("A5", "B5", "C5", "A7", "C7")] == [0, 1, 2, 6, 8]
+    assert cells["D11"] == pytest.approx(float(kernel[0, 0]), rel=1e-15)
+    assert cells["E12"] == pytest.approx(float(kernel[1, 1]), rel=1e-15)
 
 
 def test_ports_are_workbook_scoped_names_of_one_rectangle(conv_book):
     (_, names), _ = conv_book
 
-    assert names == {"input": "model!$A$3:$C$5", "output": "model!$A$9:$B$10"}
+    assert names == {"input": "model!$A$5:$C$7", "output": "model!$A$11:$B$12"}
 
 
 def test_softmax_uses_helper_cells_and_plain_ranges(tmp_path):
@@ -65,11 +65,11 @@ def test_softmax_uses_helper_cells_and_plain_ranges(tmp_path):
     compile_model(model, path)
 
     cells, names = _formulas(path)
-    assert cells["A7"] == "=SUMPRODUCT(A3:B3,Q7:R7)+T7"
-    assert cells["C7"] == "=SUMPRODUCT(A3:B3,Q9:R9)+V7"
-    assert cells["E7"] == "=MAX(A7:C7)"
-    assert cells["G7"] == "=EXP(A7-E7)"
-    assert cells["K7"] == "=SUM(G7:I7)"
-    assert cells["O7"] == "=I7/K7"
-    assert cells["M6"] == "probs (Dense): softmax"
-    assert names["output"] == "model!$M$7:$O$7"
+    assert cells["A9"] == "=SUMPRODUCT(A5:B5,Q9:R9)+T9"
+    assert cells["C9"] == "=SUMPRODUCT(A5:B5,Q11:R11)+V9"
+    assert cells["E9"] == "=MAX(A9:C9)"
+    assert cells["G9"] == "=EXP(A9-E9)"
+    assert cells["K9"] == "=SUM(G9:I9)"
+    assert cells["O9"] == "=I9/K9"
+    assert cells["M8"] == "probs (Dense): softmax"
+    assert names["output"] == "model!$M$9:$O$9"

@@ -21,8 +21,18 @@ _HELPERS = {
 }
 
 
+_PREDICTION = {
+    "scores": "The model's output again, with the largest value highlighted.",
+    "prediction": "The predicted class: the index (from 0) of the largest score, the first "
+    "one if several tie. Defined name: prediction.",
+    "label": "The label of the predicted class.",
+}
+
+
 def describe(block: Block, program: Program) -> str:
     """A sentence or two about ``block``; empty when there is nothing useful to say."""
+    if block.role in _PREDICTION:
+        return _PREDICTION[block.role]
     if block.kind == "input":
         return (
             "The input: type new values here (or paste an image) and every cell below "

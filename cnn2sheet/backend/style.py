@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from cnn2sheet.backend.check_sheet import CHECK_LAYER
 from cnn2sheet.backend.notes import describe
 from cnn2sheet.ir import Program
 from cnn2sheet.layout import Layout
@@ -19,6 +20,7 @@ _BLUE, _WHITE, _RED = "#5A8AC6", "#FFFFFF", "#F8696B"
 _COLUMN_WIDTH = 5.5  # characters: fits "-0.12" in the small font below
 _ROW_HEIGHT = 30  # points: with the column width, cells come out roughly square
 _NUMBER_FORMAT = "0.00"
+INTERNAL = "cnn2sheet/"  # the layers cnn2sheet adds (check, prediction): no heat map
 
 
 def number_formats(book) -> dict[str, object]:
@@ -38,11 +40,16 @@ def shape_sheet(sheet, layout: Layout, index: int) -> None:
     sheet.set_column(0, last_col, _COLUMN_WIDTH)
     sheet.set_default_row(_ROW_HEIGHT)
     sheet.freeze_panes(1, 0)
+    # Printed or exported to PDF, a layer's full width stays on one page.
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
 
 
 def heat_maps(sheets, program: Program, layout: Layout, values: np.ndarray) -> None:
     """A colour scale over every block: inputs, activations and weights alike."""
     for block in program.blocks.values():
+        if block.kind == "text" or block.layer.startswith(INTERNAL):
+            continue
         placement = layout.placements[block.name]
         block_values = values[block.start : block.start + block.size]
         finite = block_values[np.isfinite(block_values)]
@@ -77,7 +84,7 @@ def heat_maps(sheets, program: Program, layout: Layout, values: np.ndarray) -> N
 def notes(sheets, program: Program, layout: Layout) -> None:
     """A comment on the first cell of each block saying in plain words what it holds."""
     for block in program.blocks.values():
-        text = describe(block, program)
+        text = "" if block.layer == CHECK_LAYER else describe(block, program)
         if not text:
             continue
         placement = layout.placements[block.name]

@@ -11,21 +11,35 @@ from pathlib import Path
 import numpy as np
 import xlsxwriter
 
+from cnn2sheet.backend import style
 from cnn2sheet.backend.check_sheet import is_verdict, style_verdict, verdict_formula
 from cnn2sheet.backend.manifest import Entry, arrangement_of, write_manifest
+from cnn2sheet.backend.prediction import (
+    PREDICTION_LAYER,
+    SCORES,
+    highlight_best,
+    is_label,
+    label_shown,
+)
 from cnn2sheet.backend.render import Renderer
 from cnn2sheet.errors import TargetLimitError, WorkbookError
 from cnn2sheet.formula import ast
 from cnn2sheet.formula.printer import cell_address, quote_sheet, to_formula
 from cnn2sheet.ir import Program
 from cnn2sheet.layout import Layout, Placement
+from cnn2sheet.progress import Progress, track_cells
 from cnn2sheet.targets import Target
 
 log = logging.getLogger(__name__)
 
 
 def write_workbook(
-    program: Program, layout: Layout, values: np.ndarray, path: str | os.PathLike, target: Target
+    program: Program,
+    layout: Layout,
+    values: np.ndarray,
+    path: str | os.PathLike,
+    target: Target,
+    progress: Progress | None = None,
 ) -> Path:
     """Write ``program`` to ``path``; a failure leaves no file and any old file untouched."""
     path = Path(path)
@@ -37,7 +51,7 @@ def write_workbook(
     handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx", dir=path.parent)
     os.close(handle)
     try:
-        _write(program, layout, values, temp, target)
+        _write(program, layout, values, temp, target, progress)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -54,22 +68,23 @@ def range_text(layout: Layout, placement: Placement) -> str:
     return f"{quote_sheet(sheet)}!{cell_address(start)}:{cell_address(end)}"
 
 
-def _write(program, layout, values, filename, target) -> None:
+def _write(program, layout, values, filename, target, progress) -> None:
     book = xlsxwriter.Workbook(
         filename,
         {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
     )
     styles = {
+        "title": book.add_format({"bold": True, "font_size": 14}),
         "heading": book.add_format({"bold": True, "font_size": 12}),
         "caption": book.add_format({"italic": True, "font_color": "#555555"}),
-        "input": book.add_format({"bg_color": "#FFF2CC"}),
+        **style.number_formats(book),
     }
     sheets = [book.add_worksheet(name) for name in layout.sheets]
     renderer = Renderer(layout, target)
 
     for label in layout.labels:
         sheets[label.sheet].write_string(label.row, label.col, label.text, styles[label.style])
-    for block in program.blocks.values():
+    for block in track_cells(program.blocks.values(), "writing", progress):
         placement = layout.placements[block.name]
         sheet = sheets[placement.sheet]
         ids = np.arange(block.start, block.start + block.size)
@@ -82,17 +97,32 @@ def _write(program, layout, values, filename, target) -> None:
                 if is_verdict(block):  # the self-check's verdict reads PASS or FAIL
                     tree, shown = verdict_formula(tree, value)
                     style_verdict(book, sheet, int(r), int(c))
+                elif is_label(block):  # the predicted label is text
+                    shown = label_shown(program, values)
                 text = to_formula(tree)
                 _check_limits(text, tree, block.name, layout.sheets[placement.sheet], r, c, target)
-                sheet.write_formula(int(r), int(c), text, None, shown)
-        else:
-            style = styles["input"] if block.kind == "input" else None
+                sheet.write_formula(int(r), int(c), text, styles["compute"], shown)
+        elif block.kind == "text":
             for r, c, v in zip(rows, cols, block.values.ravel(), strict=True):
-                sheet.write_number(int(r), int(c), float(v), style)
+                sheet.write_string(int(r), int(c), str(v), styles["caption"])
+        else:
+            cell_style = styles[block.kind]
+            for r, c, v in zip(rows, cols, block.values.ravel(), strict=True):
+                sheet.write_number(int(r), int(c), float(v), cell_style)
+        if block.layer == PREDICTION_LAYER and block.role == SCORES:
+            highlight_best(book, sheet, int(rows[0]), int(cols.min()), int(cols.max()))
+
+    for index, sheet in enumerate(sheets):
+        if layout.sheets[index].startswith("model"):
+            style.shape_sheet(sheet, layout, index)
+    style.heat_maps(sheets, program, layout, values)
+    style.notes(sheets, program, layout)
 
     write_manifest(book, [_entry(b, layout) for b in program.blocks.values()])
     for port in program.inputs + program.outputs:
         book.define_name(port.name, "=" + range_text(layout, layout.placements[port.block]))
+    for name, block_name in program.names.items():
+        book.define_name(name, "=" + range_text(layout, layout.placements[block_name]))
     book.close()
 
 

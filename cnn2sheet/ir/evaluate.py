@@ -12,6 +12,7 @@ import numpy as np
 
 from cnn2sheet.ir.expr import Binary, Cells, Const, Dot, Expr, Func, Neg, Ref
 from cnn2sheet.ir.program import Program
+from cnn2sheet.progress import Progress, track_cells
 
 _UNARY = {
     "EXP": np.exp, "LN": np.log, "TANH": np.tanh, "SQRT": np.sqrt, "ABS": np.abs,
@@ -25,14 +26,16 @@ _BINARY = {
 _AGGREGATE = {"MAX": np.max, "MIN": np.min, "SUM": np.sum}
 
 
-def evaluate(program: Program) -> np.ndarray:
+def evaluate(program: Program, progress: Progress | None = None) -> np.ndarray:
     """Value of every cell, indexed by global id (NaN where a cell would show an error)."""
     values = np.full(program.id_limit, np.nan)
     with np.errstate(all="ignore"):
-        for block in program.blocks.values():
+        for block in track_cells(program.blocks.values(), "evaluating", progress):
             ids = np.arange(block.start, block.start + block.size)
             if block.kind == "compute":
                 values[ids] = [_eval(e, values) for e in block.exprs]
+            elif block.kind == "text":
+                values[ids] = np.nan  # words, not numbers
             else:
                 values[ids] = block.values.ravel()
     values[~np.isfinite(values)] = np.nan

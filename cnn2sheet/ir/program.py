@@ -69,6 +69,7 @@ class Program:
         self.blocks: dict[str, Block] = {}
         self.inputs: list[Port] = []
         self.outputs: list[Port] = []
+        self.names: dict[str, str] = {}  # further defined names (``prediction``) → block
         self._next_id = 0
 
     def add(
@@ -153,6 +154,10 @@ class Program:
             if block.exprs is None or len(block.exprs) != block.size:
                 got = None if block.exprs is None else len(block.exprs)
                 raise ValueError(f"block {block.name!r} needs {block.size} expressions, got {got}")
+        elif block.kind == "text":
+            if block.values is None or block.values.size != block.size:
+                raise ValueError(f"block {block.name!r} needs {block.size} texts")
+            block.values = np.asarray(block.values, dtype=object).reshape(block.shape)
         elif block.kind in ("input", "param"):
             if block.values is None or block.values.size != block.size:
                 raise ValueError(f"block {block.name!r} needs {block.size} values")

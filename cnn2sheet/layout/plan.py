@@ -30,6 +30,10 @@ from cnn2sheet.targets import Target
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("readable", "compact")
+TITLE = (
+    "Edit the bordered input cells, or any weight: every formula recalculates, down to "
+    "the prediction. Select a cell to read its formula; notes explain each layer."
+)
 
 
 def check_mode(mode: str) -> str:
@@ -45,8 +49,9 @@ def plan_layout(program: Program, target: Target, mode: str = "readable") -> Lay
     ports = {p.block for p in program.inputs + program.outputs}
     units = _unit_shapes(program)
     layout = Layout(sheets=["model"], id_limit=program.id_limit)
+    layout.labels.append(Label(0, 0, 0, TITLE, "title"))
 
-    row = 0
+    row = 2  # below the title row, which stays frozen in view
     for layer, blocks in _sections(program):
         if layer == CHECK_LAYER:  # the self-check has a sheet of its own, after the model
             place_check(layout, blocks, target)
