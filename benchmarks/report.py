@@ -10,6 +10,7 @@ STAGES = (
     "graph",
     "lower",
     "passes",
+    "prediction",
     "keras predict",
     "check",
     "layout",

@@ -83,6 +83,7 @@ def run_layout(
         "formula_cells": staged.formula_cells,
         "constant_cells": staged.constant_cells,
         "check_formula_cells": staged.check_formula_cells,
+        "prediction_formula_cells": staged.prediction_formula_cells,
         "softmax_helpers": _softmax_helpers(prepared, staged),
         "longest_formula": stats.longest_formula,
         "deepest_nesting": stats.deepest_nesting,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn2sheet.backend.check_sheet import CHECK_LAYER, add_check, keras_outputs
+from cnn2sheet.backend.prediction import PREDICTION_LAYER, add_prediction
 from cnn2sheet.backend.workbook import write_workbook
 from cnn2sheet.budget import estimate
 from cnn2sheet.frontend import build_graph, load_model
@@ -25,11 +26,12 @@ from cnn2sheet.layout import plan_layout
 from cnn2sheet.layout.plan import check_mode
 from cnn2sheet.lowering import check_graph, lower
 from cnn2sheet.passes import COMPACT_PIPELINE, PIPELINE, run_passes
+from cnn2sheet.passes.split_long_sums import split_long_sums
 from cnn2sheet.samples import load_samples
 from cnn2sheet.targets import get_target
 
 # Stages that are the compiler's own work (the rest is Keras, or writing the file).
-COMPILER_STAGES = ("graph", "lower", "passes", "check", "layout", "evaluate")
+COMPILER_STAGES = ("graph", "lower", "passes", "prediction", "check", "layout", "evaluate")
 
 
 @dataclass
@@ -40,11 +42,12 @@ class Staged:
     formula_cells: int = 0
     constant_cells: int = 0
     check_formula_cells: int = 0  # formula cells of the self-check sheet
+    prediction_formula_cells: int = 0  # formula cells showing the predicted class
     blocks: list[tuple[str, str, str, int]] = field(default_factory=list)  # name, layer, kind
 
     @property
     def compiler_seconds(self) -> float:
-        """Lowering, passes, self-check, layout and evaluation: the compiler's own work."""
+        """Graph, lowering, passes, prediction, self-check, layout, evaluation: compiler work."""
         return sum(self.seconds[s] for s in COMPILER_STAGES)
 
     @property
@@ -82,12 +85,16 @@ def staged_compile(
         program = lower(graph, samples)
     with _stage(t, "passes"):
         run_passes(program, COMPACT_PIPELINE if layout == "compact" else PIPELINE)
+    with _stage(t, "prediction"):
+        add_prediction(program, None)
     with _stage(t, "keras predict"):
         expected = keras_outputs(model, program)
     with _stage(t, "check"):
         add_check(program, expected)
     with _stage(t, "layout"):
         placed = plan_layout(program, spec, layout)
+        if split_long_sums(program, placed, spec):
+            placed = plan_layout(program, spec, layout)
     with _stage(t, "evaluate"):
         values = evaluate(program)
     with _stage(t, "write"):
@@ -98,6 +105,9 @@ def staged_compile(
     staged.constant_cells = total - staged.formula_cells
     staged.check_formula_cells = sum(
         b.size for b in program.compute_blocks() if b.layer == CHECK_LAYER
+    )
+    staged.prediction_formula_cells = sum(
+        b.size for b in program.compute_blocks() if b.layer == PREDICTION_LAYER
     )
     staged.blocks = [(b.name, b.layer, b.kind, b.size) for b in program.blocks.values()]
     return staged

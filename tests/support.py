@@ -47,6 +47,19 @@ def randomize_weights(model, seed: int = 0, scale: float = 0.5) -> None:
             layer.set_weights(values)
 
 
+def stacked_model(input_shape, *stack, seed: int = 0):
+    """A one-input model applying the layers ``stack`` in turn, with seeded random weights."""
+    import keras
+
+    inputs = keras.Input(input_shape, name="x")
+    x = inputs
+    for layer in stack:
+        x = layer(x)
+    model = keras.Model(inputs, x)
+    randomize_weights(model, seed)
+    return model
+
+
 def compile_and_verify(
     model,
     tmp_path: Path,

@@ -6,24 +6,13 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
-from support import compile_and_verify, randomize_weights, sample_for
+from support import compile_and_verify, randomize_weights, sample_for, stacked_model
 
 from cnn2sheet import compile_model, verify
 from cnn2sheet.frontend import build_graph
 from cnn2sheet.ir.evaluate import evaluate
 from cnn2sheet.lowering import lower
 from cnn2sheet.passes import run_passes
-
-
-def _model(input_shape, *stack, seed=0):
-    inputs = keras.Input(input_shape, name="x")
-    x = inputs
-    for layer in stack:
-        x = layer(x)
-    model = keras.Model(inputs, x)
-    randomize_weights(model, seed)
-    return model
-
 
 CONV_CASES = {
     "valid_3x3": dict(filters=2, kernel_size=3),
@@ -44,14 +33,14 @@ CONV_CASES = {
 
 @pytest.mark.parametrize("case", sorted(CONV_CASES))
 def test_conv2d(case, tmp_path):
-    model = _model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
+    model = stacked_model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
 
     compile_and_verify(model, tmp_path)
 
 
 @pytest.mark.parametrize("case", ["same_4x4_stride2_odd_input", "dilation", "valid_3x3"])
 def test_conv2d_compact_layout(case, tmp_path):
-    model = _model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
+    model = stacked_model((7, 6, 2), layers.Conv2D(**CONV_CASES[case]))
 
     compile_and_verify(model, tmp_path, layout="compact")
 
@@ -69,7 +58,7 @@ POOL_CASES = {
 @pytest.mark.parametrize("case", sorted(POOL_CASES))
 def test_pooling(case, tmp_path):
     cls, options = POOL_CASES[case]
-    model = _model((7, 5, 3), cls(**options))
+    model = stacked_model((7, 5, 3), cls(**options))
 
     compile_and_verify(model, tmp_path, layout="readable")
     compile_and_verify(model, tmp_path, engines=("ironcalc",), layout="compact", name="compact")
@@ -88,21 +77,21 @@ DENSE_CASES = {
 @pytest.mark.parametrize("case", sorted(DENSE_CASES))
 def test_dense(case, tmp_path):
     shape, options = DENSE_CASES[case]
-    model = _model(shape, layers.Dense(**options))
+    model = stacked_model(shape, layers.Dense(**options))
 
     compile_and_verify(model, tmp_path)
 
 
 @pytest.mark.parametrize("name", ["linear", "relu", "sigmoid", "tanh", "softmax"])
 def test_activation_layer(name, tmp_path):
-    model = _model((2, 5), layers.Dense(4), layers.Activation(name))
+    model = stacked_model((2, 5), layers.Dense(4), layers.Activation(name))
 
     compile_and_verify(model, tmp_path)
 
 
 @pytest.mark.parametrize("layout", ["readable", "compact"])
 def test_small_cnn_end_to_end(layout, tmp_path):
-    model = _model(
+    model = stacked_model(
         (9, 9, 1),
         layers.Conv2D(3, 3, padding="same", activation="relu"),
         layers.MaxPooling2D(2),
@@ -137,7 +126,7 @@ def test_branches_and_two_outputs(tmp_path):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_ir_evaluation_matches_keras_for_any_seed(seed):
     """The IR itself, evaluated in float64, agrees with Keras (no spreadsheet involved)."""
-    model = _model(
+    model = stacked_model(
         (11, 8, 2),
         layers.Conv2D(3, (3, 2), strides=(2, 1), padding="same", activation="relu"),
         layers.MaxPooling2D((2, 3), padding="same"),
@@ -159,7 +148,7 @@ def test_ir_evaluation_matches_keras_for_any_seed(seed):
 
 
 def test_legacy_h5_and_keras_files_compile_from_disk(tmp_path):
-    model = _model(
+    model = stacked_model(
         (6, 6, 1),
         layers.Conv2D(2, 3, activation="relu"),
         layers.Flatten(),

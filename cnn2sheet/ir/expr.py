@@ -10,6 +10,7 @@ dialect of a target may print them differently.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,18 +129,19 @@ def references(expr: Expr) -> list[np.ndarray]:
     return found
 
 
+def rebuild(expr: Expr, leaf: Callable[[Expr], Expr]) -> Expr:
+    """``expr`` with every leaf (Const, Ref, Cells, Dot) replaced by ``leaf(node)``."""
+    if isinstance(expr, Binary):
+        return Binary(expr.op, rebuild(expr.left, leaf), rebuild(expr.right, leaf))
+    if isinstance(expr, Neg):
+        return Neg(rebuild(expr.operand, leaf))
+    if isinstance(expr, Func):
+        return Func(expr.name, tuple(rebuild(a, leaf) for a in expr.args))
+    return leaf(expr)
+
+
 def substitute(expr: Expr, cell: int, replacement: Expr) -> Expr:
     """``expr`` with every ``Ref(cell)`` replaced by ``replacement``."""
-    if isinstance(expr, Ref):
-        return replacement if expr.cell == cell else expr
-    if isinstance(expr, Binary):
-        return Binary(
-            expr.op,
-            substitute(expr.left, cell, replacement),
-            substitute(expr.right, cell, replacement),
-        )
-    if isinstance(expr, Neg):
-        return Neg(substitute(expr.operand, cell, replacement))
-    if isinstance(expr, Func):
-        return Func(expr.name, tuple(substitute(a, cell, replacement) for a in expr.args))
-    return expr
+    return rebuild(
+        expr, lambda node: replacement if isinstance(node, Ref) and node.cell == cell else node
+    )

@@ -19,7 +19,8 @@ import logging
 import numpy as np
 
 from cnn2sheet.backend.rectangles import coalesce
-from cnn2sheet.ir import Binary, Dot, Expr, Func, Neg, Program, Ref
+from cnn2sheet.ir import Binary, Dot, Expr, Program, Ref
+from cnn2sheet.ir.expr import rebuild
 from cnn2sheet.layout import Layout
 from cnn2sheet.targets import Target
 
@@ -39,7 +40,12 @@ def split_long_sums(program: Program, layout: Layout, target: Target) -> bool:
     for block in list(program.compute_blocks()):
         partials: list[Dot] = []
         exprs = [
-            _map_dots(e, lambda dot, out=partials: _shorten(dot, layout, budget, out))
+            rebuild(
+                e,
+                lambda node, out=partials: (
+                    _shorten(node, layout, budget, out) if isinstance(node, Dot) else node
+                ),
+            )
             for e in block.exprs
         ]
         if not partials:
@@ -103,25 +109,8 @@ def _chunks(dot: Dot, layout: Layout, budget: int) -> list[np.ndarray]:
     return chunks
 
 
-def _map_dots(expr: Expr, fn) -> Expr:
-    if isinstance(expr, Dot):
-        return fn(expr)
-    if isinstance(expr, Binary):
-        return Binary(expr.op, _map_dots(expr.left, fn), _map_dots(expr.right, fn))
-    if isinstance(expr, Neg):
-        return Neg(_map_dots(expr.operand, fn))
-    if isinstance(expr, Func):
-        return Func(expr.name, tuple(_map_dots(a, fn) for a in expr.args))
-    return expr
-
-
 def _resolve(expr: Expr, start: int) -> Expr:
-    if isinstance(expr, _Pending):
-        return Ref(start + expr.cell)
-    if isinstance(expr, Binary):
-        return Binary(expr.op, _resolve(expr.left, start), _resolve(expr.right, start))
-    if isinstance(expr, Neg):
-        return Neg(_resolve(expr.operand, start))
-    if isinstance(expr, Func):
-        return Func(expr.name, tuple(_resolve(a, start) for a in expr.args))
-    return expr
+    """Point the pending references at the partial-sum block, now that it has ids."""
+    return rebuild(
+        expr, lambda node: Ref(start + node.cell) if isinstance(node, _Pending) else node
+    )

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
-from support import compile_and_verify, randomize_weights, sample_for
+from support import compile_and_verify, sample_for, stacked_model
 
 from cnn2sheet.errors import UnsupportedModelError
 from cnn2sheet.frontend import build_graph
@@ -18,16 +18,6 @@ from cnn2sheet.passes import run_passes
 
 # Every compile here leaves out the Check sheet (check=False): it has tests of its own, and
 # without it the `formulas` engine loads only the layer's cells, a quarter of the formulas.
-
-
-def _model(input_shape, *stack, seed=0):
-    inputs = keras.Input(input_shape, name="x")
-    x = inputs
-    for layer in stack:
-        x = layer(x)
-    model = keras.Model(inputs, x)
-    randomize_weights(model, seed)
-    return model
 
 
 # Channels-first cases keep the last spatial size apart from the channel count: Keras's
@@ -63,7 +53,7 @@ CONV_CASES = {
 @pytest.mark.parametrize("case", sorted(CONV_CASES))
 def test_conv(case, tmp_path):
     shape, layer = CONV_CASES[case]
-    model = _model(shape, layer)
+    model = stacked_model(shape, layer)
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -121,7 +111,7 @@ DEPTHWISE_CASES = {
 @pytest.mark.parametrize("case", sorted(DEPTHWISE_CASES))
 def test_depthwise_and_separable(case, tmp_path):
     shape, layer = DEPTHWISE_CASES[case]
-    model = _model(shape, layer)
+    model = stacked_model(shape, layer)
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -129,10 +119,10 @@ def test_depthwise_and_separable(case, tmp_path):
 def test_depthwise_with_unequal_strides_matches_the_grouped_convolution_keras_runs():
     """TensorFlow's depthwise kernel refuses unequal strides; the same filters as a grouped
     Conv2D (which Keras runs) check the lowering instead."""
-    depthwise = _model(
+    depthwise = stacked_model(
         (7, 6, 2), layers.DepthwiseConv2D((3, 2), strides=(2, 1), depth_multiplier=2)
     )
-    grouped = _model((7, 6, 2), layers.Conv2D(4, (3, 2), strides=(2, 1), groups=2))
+    grouped = stacked_model((7, 6, 2), layers.Conv2D(4, (3, 2), strides=(2, 1), groups=2))
     kernel, bias = depthwise.layers[1].get_weights()  # (3, 2, 2, 2), (4,)
     grouped.layers[1].set_weights([kernel.reshape(3, 2, 1, 4), bias])
     (sample,) = sample_for(depthwise)
@@ -186,7 +176,7 @@ TRANSPOSE_CASES = {
 @pytest.mark.parametrize("case", sorted(TRANSPOSE_CASES))
 def test_conv_transpose(case, tmp_path):
     shape, layer = TRANSPOSE_CASES[case]
-    model = _model(shape, layer)
+    model = stacked_model(shape, layer)
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -224,7 +214,7 @@ def test_conv_transpose_sizes_and_padding_match_keras_everywhere():
         layer = layers.Conv1DTranspose(
             2, kernel, strides=stride, padding=padding, output_padding=output_padding
         )
-        model = _model((size, 2), layer)
+        model = stacked_model((size, 2), layer)
         label = f"{size=} {kernel=} {stride=} {padding=} {output_padding=}"
 
         if _tensorflow_runs(model):
@@ -239,7 +229,7 @@ def test_conv_transpose_sizes_and_padding_match_keras_everywhere():
 
 
 def test_conv_transpose_rejects_dilation_and_reports_every_problem():
-    model = _model(
+    model = stacked_model(
         (5, 2),
         layers.Conv1DTranspose(2, 3, dilation_rate=2, name="dilated"),
         layers.Conv1DTranspose(2, 2, padding="same", output_padding=0, name="bad_pad"),
@@ -281,7 +271,7 @@ POOL_CASES = {
 @pytest.mark.parametrize("case", sorted(POOL_CASES))
 def test_pooling(case, tmp_path):
     shape, stack = POOL_CASES[case]
-    model = _model(shape, *(stack if isinstance(stack, list) else [stack]))
+    model = stacked_model(shape, *(stack if isinstance(stack, list) else [stack]))
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -310,7 +300,7 @@ GLOBAL_CASES = {
 @pytest.mark.parametrize("case", sorted(GLOBAL_CASES))
 def test_global_pooling(case, tmp_path):
     shape, stack = GLOBAL_CASES[case]
-    model = _model(shape, *(stack if isinstance(stack, list) else [stack]))
+    model = stacked_model(shape, *(stack if isinstance(stack, list) else [stack]))
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -326,7 +316,7 @@ def test_global_average_pooling_rejects_a_mask():
 
 
 def test_small_conv_family_network(tmp_path):
-    model = _model(
+    model = stacked_model(
         (6, 5, 2),
         layers.SeparableConv2D(4, 3, padding="same", activation="relu"),
         layers.DepthwiseConv2D(2, strides=2),

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
-from support import compile_and_verify, randomize_weights, require_engine, sample_for
+from support import compile_and_verify, randomize_weights, require_engine, sample_for, stacked_model
 
 from cnn2sheet import compile_model
 from cnn2sheet.errors import UnsupportedModelError
@@ -17,16 +17,6 @@ from cnn2sheet.ir.evaluate import evaluate
 from cnn2sheet.lowering import activations, lower
 from cnn2sheet.passes import run_passes
 from cnn2sheet.verify.engines import open_session
-
-
-def _model(input_shape, *stack, seed=0):
-    inputs = keras.Input(input_shape, name="x")
-    x = inputs
-    for layer in stack:
-        x = layer(x)
-    model = keras.Model(inputs, x)
-    randomize_weights(model, seed)
-    return model
 
 
 def _functional(shapes, build, seed=0):
@@ -70,7 +60,7 @@ RNN_CASES = {
 
 @pytest.mark.parametrize("case", sorted(RNN_CASES))
 def test_recurrent(case, tmp_path):
-    model = _model((4, 3), RNN_CASES[case])
+    model = stacked_model((4, 3), RNN_CASES[case])
 
     compile_and_verify(model, tmp_path)
 
@@ -141,13 +131,13 @@ TIME_DISTRIBUTED_CASES = {
 @pytest.mark.parametrize("case", sorted(TIME_DISTRIBUTED_CASES))
 def test_time_distributed(case, tmp_path):
     shape, stack = TIME_DISTRIBUTED_CASES[case]
-    model = _model(shape, *stack)
+    model = stacked_model(shape, *stack)
 
     compile_and_verify(model, tmp_path)
 
 
 def test_time_distributed_shares_one_weight_block():
-    model = _model((4, 3), layers.TimeDistributed(layers.Dense(2), name="td"))
+    model = stacked_model((4, 3), layers.TimeDistributed(layers.Dense(2), name="td"))
 
     program, _ = _ir_outputs(model, sample_for(model))
 
@@ -271,7 +261,7 @@ def test_embedding(case, tmp_path):
 
 
 def test_embedding_reads_float_token_grids(tmp_path):
-    model = _model((2, 3), layers.Embedding(7, 2))
+    model = stacked_model((2, 3), layers.Embedding(7, 2))
 
     compile_and_verify(model, tmp_path, samples=[np.array([[0, 6, 3.7], [3, 1, 2]])])
 
@@ -350,7 +340,7 @@ ERROR_CASES = {
         r"\(Embedding\): mask_zero=True is not supported",
     ),
     "masking_layer": (
-        lambda: _model((3, 2), layers.Masking(0.5), layers.LSTM(2)),
+        lambda: stacked_model((3, 2), layers.Masking(0.5), layers.LSTM(2)),
         r"\(Masking\): mask_value=0\.5: masking is not supported",
     ),
     "stateful": (
@@ -360,12 +350,12 @@ ERROR_CASES = {
         r"\(LSTM\): stateful=True is not supported",
     ),
     "softmax_activation": (
-        lambda: _model((3, 2), layers.SimpleRNN(2, activation="softmax")),
+        lambda: stacked_model((3, 2), layers.SimpleRNN(2, activation="softmax")),
         r"\(SimpleRNN\): activation 'softmax' is not supported in a recurrent cell: it acts "
         r"along an axis",
     ),
     "stacked_cells": (
-        lambda: _model((3, 2), layers.RNN([layers.GRUCell(2), layers.GRUCell(2)])),
+        lambda: stacked_model((3, 2), layers.RNN([layers.GRUCell(2), layers.GRUCell(2)])),
         r"\(RNN\): cell StackedRNNCells is not supported",
     ),
     "attention_mask": (
@@ -387,14 +377,14 @@ ERROR_CASES = {
         r"input 'ints': dtype int32 is not supported .* here read by Dense",
     ),
     "bidirectional_halves_of_different_widths": (
-        lambda: _model(
+        lambda: stacked_model(
             (3, 2),
             layers.Bidirectional(layers.LSTM(2), backward_layer=layers.LSTM(3, go_backwards=True)),
         ),
         r"backward_layer has 3 units and the forward layer 2",
     ),
     "time_distributed_masking": (
-        lambda: _model((3, 2), layers.TimeDistributed(layers.Masking())),
+        lambda: stacked_model((3, 2), layers.TimeDistributed(layers.Masking())),
         r"wrapped layer 'masking\w*' \(Masking\): mask_value=0\.0: masking is not supported",
     ),
 }

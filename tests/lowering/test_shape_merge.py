@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
-from support import compile_and_verify, randomize_weights
+from support import compile_and_verify, randomize_weights, stacked_model
 
 from cnn2sheet.errors import UnsupportedModelError
 from cnn2sheet.frontend import build_graph
@@ -15,16 +15,6 @@ from cnn2sheet.lowering.layers.upsampling import bilinear_taps
 
 # Every compile here leaves out the Check sheet (check=False): it has tests of its own, and
 # without it the `formulas` engine loads only the layer's cells, a quarter of the formulas.
-
-
-def _model(input_shape, *stack, seed=0):
-    inputs = keras.Input(input_shape, name="x")
-    x = inputs
-    for layer in stack:
-        x = layer(x)
-    model = keras.Model(inputs, x)
-    randomize_weights(model, seed)
-    return model
 
 
 SHAPE_CASES = {
@@ -73,13 +63,13 @@ SHAPE_CASES = {
 @pytest.mark.parametrize("case", sorted(SHAPE_CASES))
 def test_shape_layer(case, tmp_path):
     shape, stack = SHAPE_CASES[case]
-    model = _model(shape, *stack)
+    model = stacked_model(shape, *stack)
 
     compile_and_verify(model, tmp_path, check=False)
 
 
 def test_view_layers_make_no_cells():
-    model = _model(
+    model = stacked_model(
         (3, 4, 2),
         layers.ZeroPadding2D(1),
         layers.Cropping2D(((0, 1), (2, 0))),
@@ -107,7 +97,7 @@ BILINEAR_CASES = {
 @pytest.mark.parametrize("case", sorted(BILINEAR_CASES))
 def test_upsampling2d_bilinear(case, tmp_path):
     shape, options = BILINEAR_CASES[case]
-    model = _model(shape, layers.UpSampling2D(interpolation="bilinear", **options))
+    model = stacked_model(shape, layers.UpSampling2D(interpolation="bilinear", **options))
 
     compile_and_verify(model, tmp_path, check=False)
 
@@ -128,7 +118,7 @@ def test_bilinear_taps_are_the_weights_keras_resizes_with(size, factor):
 
 @pytest.mark.parametrize("interpolation", ["bicubic", "lanczos3", "area"])
 def test_upsampling2d_rejects_other_interpolations(interpolation):
-    model = _model((3, 3, 1), layers.UpSampling2D(2, interpolation=interpolation, name="up"))
+    model = stacked_model((3, 3, 1), layers.UpSampling2D(2, interpolation=interpolation, name="up"))
 
     with pytest.raises(
         UnsupportedModelError, match=f"layer 'up' .*interpolation '{interpolation}'"
