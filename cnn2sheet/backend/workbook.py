@@ -146,16 +146,19 @@ def _entry(block, layout: Layout) -> Entry:
 def _check_limits(
     text: str, tree: ast.Node, block: str, sheet: str, row, col, target: Target
 ) -> None:
-    where = (
-        f"cell {quote_sheet(sheet)}!{cell_address(ast.Cell(int(row), int(col)))} of block '{block}'"
-    )
-    if len(text) - 1 > target.max_formula_chars:
+    too_long = len(text) - 1 > target.max_formula_chars
+    # Every function call opens a parenthesis, so few parentheses mean shallow nesting:
+    # the walk over the tree is needed only for the rare formula that could be too deep.
+    nesting = ast.depth(tree) if text.count("(") > target.max_nesting else 0
+    if not too_long and nesting <= target.max_nesting:
+        return
+    where = f"cell {quote_sheet(sheet)}!{cell_address(ast.Cell(int(row), int(col)))} of block "
+    where += f"'{block}'"
+    if too_long:
         raise TargetLimitError(
             f"{where}: formula of {len(text) - 1:,} characters exceeds "
             f"{target.name}'s limit of {target.max_formula_chars:,}"
         )
-    nesting = ast.depth(tree)
-    if nesting > target.max_nesting:
-        raise TargetLimitError(
-            f"{where}: functions nest {nesting} deep; {target.name} allows {target.max_nesting}"
-        )
+    raise TargetLimitError(
+        f"{where}: functions nest {nesting} deep; {target.name} allows {target.max_nesting}"
+    )

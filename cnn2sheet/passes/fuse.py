@@ -34,7 +34,8 @@ def fuse_activations(program: Program) -> bool:
         block.layers = source.layers + [n for n in block.layers if n not in source.layers]
         program.remove(source.name)
         absorbed += block.size
-        counts = read_counts(program)
+        # No recount: the source's references moved into ``block`` unchanged, and the source's
+        # own cells, the only counts that change, are gone.
     if absorbed:
         log.debug("fuse_activations: %d cells absorbed the formula that fed them", absorbed)
     return absorbed > 0

@@ -41,7 +41,8 @@ def inline_pooling(program: Program) -> bool:
         block.layers = source.layers + [n for n in block.layers if n not in source.layers]
         program.remove(source.name)
         absorbed += source.size
-        counts = read_counts(program)
+        # No recount: the inlined formulas keep their references, and the cells that
+        # lost their reader are gone with the source block.
     if absorbed:
         log.debug("inline_pooling: %d cells folded into the pooling cells reading them", absorbed)
     return absorbed > 0
