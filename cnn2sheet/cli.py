@@ -202,7 +202,7 @@ def _compile(args) -> int:
             progress=progress,
         )
     print(
-        f"wrote {result.path} for {result.target}: {result.formula_cells:,} formula cells, "
+        f"wrote {result.path.resolve()} for {result.target}: {result.formula_cells:,} formula cells, "
         f"{result.constant_cells:,} constant cells on {result.sheets} sheet(s) "
         f"in {result.seconds:.1f} s"
     )
