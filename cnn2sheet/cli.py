@@ -202,8 +202,8 @@ def _compile(args) -> int:
             progress=progress,
         )
     print(
-        f"wrote {result.path.resolve()} for {result.target}: {result.formula_cells:,} formula cells, "
-        f"{result.constant_cells:,} constant cells on {result.sheets} sheet(s) "
+        f"wrote {result.path.resolve()} for {result.target}: "
+        f"{result.formula_cells:,} formula cells, {result.constant_cells:,} constant cells on {result.sheets} sheet(s) "
         f"in {result.seconds:.1f} s"
     )
     return 0
