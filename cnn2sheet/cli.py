@@ -203,8 +203,8 @@ def _compile(args) -> int:
         )
     print(
         f"wrote {result.path.resolve()} for {result.target}: "
-        f"{result.formula_cells:,} formula cells, {result.constant_cells:,} constant cells on {result.sheets} sheet(s) "
-        f"in {result.seconds:.1f} s"
+        f"{result.formula_cells:,} formula cells, {result.constant_cells:,} constant cells "
+        f"on {result.sheets} sheet(s) in {result.seconds:.1f} s"
     )
     return 0
 
