@@ -1,6 +1,6 @@
 """Compile and prove a ladder of models; write benchmarks/results.md and results.json.
 
-    python benchmarks/run.py              # the whole ladder (15-20 minutes on 2 cores)
+    python benchmarks/run.py              # the whole ladder (~9 min on 2 idle cores)
     python benchmarks/run.py --quick      # the three smallest models, formulas within budget
     python benchmarks/run.py --only lenet5 [--out PREFIX]
     python benchmarks/run.py --profile [--only cnn100k] [--layout readable]

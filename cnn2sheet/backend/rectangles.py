@@ -14,6 +14,10 @@ import numpy as np
 Coords = tuple[np.ndarray, np.ndarray, np.ndarray]  # (sheet, row, col), one entry per cell
 
 
+_MEMO: dict[bytes, list[tuple[int, int, int]]] = {}
+_MEMO_LIMIT = 4096
+
+
 def coalesce(*lists: Coords) -> list[tuple[int, int, int]]:
     """Stretches ``(start, height, width)`` covering positions ``0..n-1`` in order.
 
@@ -23,6 +27,19 @@ def coalesce(*lists: Coords) -> list[tuple[int, int, int]]:
     n = lists[0][0].size
     if n == 0:
         return []
+    # The stretches depend only on where each cell sits relative to its list's first cell, and
+    # a layer's neurons repeat a handful of such shapes thousands of times: remember them.
+    key = np.concatenate([np.concatenate((s - s[0], r - r[0], c - c[0])) for s, r, c in lists])
+    key = key.astype(np.int64).tobytes() + bytes([len(lists)])
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        found = _MEMO[key] = _stretches(lists, n)
+    return found
+
+
+def _stretches(lists, n: int) -> list[tuple[int, int, int]]:
     step = np.ones(n - 1, dtype=bool)
     for sheet, row, col in lists:
         step &= (sheet[1:] == sheet[:-1]) & (row[1:] == row[:-1]) & (col[1:] == col[:-1] + 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from cnn2sheet.formula import ast
@@ -11,6 +12,7 @@ _BARE_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _LOOKS_LIKE_CELL = re.compile(r"[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*")
 
 
+@functools.lru_cache(maxsize=20_000)  # a workbook has at most 16,384 columns
 def column_letters(col: int) -> str:
     """0-based column index → letters: 0 → A, 25 → Z, 26 → AA."""
     if col < 0:

@@ -115,17 +115,20 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 def references(expr: Expr) -> list[np.ndarray]:
     """Every cell id ``expr`` reads, as a list of id arrays (with repeats)."""
     found: list[np.ndarray] = []
+    single: list[int] = []  # one array for all single references, not one each
     stack = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, Ref):
-            found.append(np.array([node.cell], dtype=np.int64))
+            single.append(node.cell)
         elif isinstance(node, Cells):
             found.append(node.ids)
         elif isinstance(node, Dot):
             found.extend((node.xs, node.ws))
         else:
             stack.extend(children(node))
+    if single:
+        found.append(np.array(single, dtype=np.int64))
     return found
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from cnn2sheet.backend.rectangles import coalesce
 from cnn2sheet.ir import Binary, Dot, Expr, Program, Ref
-from cnn2sheet.ir.expr import rebuild
+from cnn2sheet.ir.expr import children, rebuild
 from cnn2sheet.layout import Layout
 from cnn2sheet.targets import Target
 
@@ -38,6 +38,8 @@ def split_long_sums(program: Program, layout: Layout, target: Target) -> bool:
     budget = target.max_formula_chars // 2
     split = 0
     for block in list(program.compute_blocks()):
+        if not any(_long(e) for e in block.exprs):
+            continue  # the common case: every sum is short enough to fit whatever the layout
         partials: list[Dot] = []
         exprs = [
             rebuild(
@@ -70,6 +72,19 @@ def split_long_sums(program: Program, layout: Layout, target: Target) -> bool:
             target.name,
         )
     return split > 0
+
+
+def _long(expr: Expr) -> bool:
+    """Whether ``expr`` holds a weighted sum with enough terms to be worth measuring."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Dot):
+            if node.xs.size >= _QUICK:
+                return True
+        else:
+            stack.extend(children(node))
+    return False
 
 
 def _shorten(dot: Dot, layout: Layout, budget: int, partials: list[Dot]) -> Expr:
