@@ -302,9 +302,11 @@ def _inspect(args) -> int:
     from rich.table import Table
 
     from cnn2sheet.compiler import LayerPlan, inspect_model, plan_model
+    from cnn2sheet.frontend import load_model
 
-    budget = inspect_model(args.model, target=args.target)
-    plans = plan_model(args.model, target=args.target, layout=args.layout) or {}
+    model = load_model(args.model)  # once: both the estimate and the dry run read it
+    budget = inspect_model(model, target=args.target)
+    plans = plan_model(model, target=args.target, layout=args.layout) or {}
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)  # piped: no wrapping at an imaginary 80 columns

@@ -177,16 +177,21 @@ def depth(node: Node) -> int:
     return deepest
 
 
-def _children(node: Node) -> tuple[Node, ...]:
+def operands(node: Node, arrays: bool = True) -> tuple[Node, ...] | None:
+    """What an operator, call (or, with ``arrays``, array constant) works on; None for a leaf."""
     if isinstance(node, Call):
         return node.args
     if isinstance(node, Binary):
         return (node.left, node.right)
     if isinstance(node, Unary | Percent):
         return (node.operand,)
-    if isinstance(node, Array):
+    if arrays and isinstance(node, Array):
         return tuple(item for row in node.rows for item in row)
-    return ()
+    return None
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    return operands(node) or ()
 
 
 def walk(node: Node):

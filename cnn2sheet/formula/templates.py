@@ -130,7 +130,7 @@ def _fill(template: ast.Node, slots) -> ast.Node:
     stack: list[tuple[ast.Node, bool]] = [(template, False)]
     while stack:
         node, parts_done = stack.pop()
-        parts = _parts(node)
+        parts = ast.operands(node)
         if parts is None:
             built.append(_slot(node, slots))
         elif parts_done:
@@ -142,18 +142,6 @@ def _fill(template: ast.Node, slots) -> ast.Node:
             stack.append((node, True))
             stack.extend((part, False) for part in reversed(parts))
     return built[0]
-
-
-def _parts(node: ast.Node) -> tuple[ast.Node, ...] | None:
-    if isinstance(node, ast.Binary):
-        return (node.left, node.right)
-    if isinstance(node, ast.Unary | ast.Percent):
-        return (node.operand,)
-    if isinstance(node, ast.Call):
-        return node.args
-    if isinstance(node, ast.Array):
-        return tuple(item for row in node.rows for item in row)
-    return None
 
 
 def _slot(node: ast.Node, slots) -> ast.Node:

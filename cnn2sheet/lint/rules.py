@@ -178,12 +178,12 @@ class _Checker:
         while stack:
             node, context, level, operands_done = stack.pop()
             if operands_done:
-                count = len(_operands(node))
+                count = len(ast.operands(node, arrays=False))
                 arrays = spans[len(spans) - count :]
                 del spans[len(spans) - count :]
                 spans.append(self._finish(node, arrays, context))
                 continue
-            operands = _operands(node)
+            operands = ast.operands(node, arrays=False)
             if operands is None:
                 spans.append(self._leaf(node))
                 continue
@@ -301,17 +301,6 @@ class _Shown:
             return shorten(to_text(self.node))
         except RecursionError:  # the printer recurses; a call holding a huge chain is cut short
             return shorten(getattr(self.node, "name", "") + "(…)")
-
-
-def _operands(node: ast.Node) -> tuple[ast.Node, ...] | None:
-    """The nodes an operator or call works on; None for a leaf the checker handles alone."""
-    if isinstance(node, ast.Binary):
-        return (node.left, node.right)
-    if isinstance(node, ast.Unary | ast.Percent):
-        return (node.operand,)
-    if isinstance(node, ast.Call):
-        return node.args
-    return None
 
 
 def _key(name: str) -> str:

@@ -108,6 +108,8 @@ class GnumericSession(Session):
             raise self._error("calculating", f"cannot run ssconvert: {exc}") from exc
         self.last_stderr = proc.stderr
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        # Gnumeric cannot show colour-scale heat maps; that changes no value, so say nothing.
+        lines = [line for line in lines if "unhandled conditional format" not in line]
         if proc.returncode != 0:
             last = lines[-1] if lines else "(no message on stderr)"
             raise self._error("calculating", f"ssconvert exited with {proc.returncode}: {last}")

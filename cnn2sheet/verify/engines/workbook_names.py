@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cnn2sheet.errors import WorkbookError
+from cnn2sheet.formula.parser import column_index as formula_column_index
+from cnn2sheet.formula.printer import column_letters as formula_column_letters
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +54,10 @@ class UnknownNameError(AddressError, KeyError):
 
 
 def column_index(letters: str) -> int:
-    """``"A"`` -> 1, ``"AA"`` -> 27 (case-insensitive)."""
-    if not letters or not letters.isalpha():
+    """``"A"`` -> 1, ``"AA"`` -> 27 (case-insensitive); 1-based, as openpyxl counts."""
+    if not letters or not letters.isascii() or not letters.isalpha():
         raise AddressError(f"not a column name: {letters!r}")
-    index = 0
-    for ch in letters.upper():
-        if not "A" <= ch <= "Z":
-            raise AddressError(f"not a column name: {letters!r}")
-        index = index * 26 + (ord(ch) - ord("A") + 1)
+    index = formula_column_index(letters) + 1
     if index > MAX_COL:
         raise AddressError(f"column {letters!r} is beyond the last column XFD")
     return index
@@ -69,11 +67,7 @@ def column_letters(index: int) -> str:
     """1 -> ``"A"``, 27 -> ``"AA"``."""
     if not 1 <= index <= MAX_COL:
         raise AddressError(f"column index {index} out of range 1..{MAX_COL}")
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(ord("A") + rem) + letters
-    return letters
+    return formula_column_letters(index - 1)
 
 
 def parse_cell(ref: str) -> tuple[int, int]:
